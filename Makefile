@@ -1,0 +1,36 @@
+# The few commands everyone runs. `make test` is the README's test command and what CI runs.
+PY ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: setup test test-slow lint format demo bench clean
+
+$(BIN)/activate:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+setup: $(BIN)/activate
+	$(BIN)/pip install -q -e ".[dev,data]"
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 -m "not slow" -q
+
+test-slow: setup
+	$(BIN)/python -m pytest -n 2 -m slow -q
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+demo: setup
+	$(BIN)/rnnlab demo
+
+bench: setup
+	$(BIN)/pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/bench_lstm.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

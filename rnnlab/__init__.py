@@ -1,0 +1,3 @@
+"""rnnlab: recurrent networks in JAX."""
+
+__version__ = "0.1.0"
