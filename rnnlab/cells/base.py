@@ -1,0 +1,90 @@
+"""The cell contract and shared helpers.
+
+Shape legend (used in names throughout rnnlab): B batch, T time, D input features,
+H hidden units, G width of the input projection (gates x H), K width of the recurrent input,
+P population (trials trained together).
+
+A cell is a frozen dataclass (its structural hyperparameters) with pure functions over a
+parameter dict. Parameter keys follow one convention so that the recurrent layer can apply
+the hand-written backward pass to every cell:
+
+- ``"W"`` (D, G) and ``"b"`` (G,): the input projection, used only by ``project``;
+- ``"R"`` (K, G'): the recurrent matrix, used only as ``recurrent_input(carry) @ R``;
+- anything else: parameters of the element-wise ``update`` (peepholes, extra biases, ...).
+
+One time step is ``update(params, carry, u_t, recurrent_input(carry) @ R)``: one matmul, then
+element-wise work. The layer (``rnnlab.layers``) hoists ``project`` out of the time loop or
+keeps it inside, and differentiates ``update`` per step while computing dW and dR as one
+matmul over all steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import jax
+import jax.numpy as jnp
+
+Array = jax.Array
+Params = dict[str, Array]
+Carry = Any  # a pytree of (..., H) arrays
+
+
+@runtime_checkable
+class Cell(Protocol):
+    """What every recurrent cell provides (see the module docstring)."""
+
+    hidden_size: int
+
+    def init(self, key: Array, input_size: int) -> Params: ...
+
+    def project(self, params: Params, x_TBD: Array) -> Array: ...
+
+    def recurrent_input(self, carry: Carry) -> Array: ...
+
+    def update(
+        self, params: Params, carry: Carry, u_BG: Array, v_BG: Array
+    ) -> tuple[Carry, Array]: ...
+
+    def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry: ...
+
+
+def linear_project(params: Params, x_TBD: Array) -> Array:
+    """u = x W + b over any leading axes: the input part of every gate, one matmul."""
+    return x_TBD @ params["W"] + params["b"]
+
+
+def step(cell: Cell, params: Params, carry: Carry, u_BG: Array) -> tuple[Carry, Array]:
+    """One time step given the projected input: update(carry, u, r(carry) @ R)."""
+    return cell.update(params, carry, u_BG, cell.recurrent_input(carry) @ params["R"])
+
+
+def check_input_size(params: Params, x: Array) -> None:
+    """Raise a clear error when x's feature axis does not match the parameters."""
+    d_params = params["W"].shape[0]
+    if x.shape[-1] != d_params:
+        raise ValueError(
+            f"input has {x.shape[-1]} features but the cell was initialised for {d_params}; "
+            f"re-initialise with input_size={x.shape[-1]} or fix the data."
+        )
+
+
+def zeros_carry(batch_shape: tuple[int, ...], hidden_size: int, n: int, dtype: Any) -> Carry:
+    """A tuple of n zero (batch_shape..., H) arrays (n=1 gives a bare array)."""
+    zs = tuple(jnp.zeros((*batch_shape, hidden_size), dtype) for _ in range(n))
+    return zs[0] if n == 1 else zs
+
+
+def glorot_uniform(key: Array, shape: tuple[int, int], dtype: Any = jnp.float32) -> Array:
+    """Glorot & Bengio (2010) uniform init over a (fan_in, fan_out) matrix."""
+    limit = jnp.sqrt(6.0 / (shape[0] + shape[1]))
+    return jax.random.uniform(key, shape, dtype, -limit, limit)
+
+
+def orthogonal_blocks(
+    key: Array, hidden_size: int, n_blocks: int, dtype: Any = jnp.float32
+) -> Array:
+    """(H, n*H) recurrent matrix made of n independent orthogonal (H, H) blocks (Saxe 2014)."""
+    init = jax.nn.initializers.orthogonal()
+    keys = jax.random.split(key, n_blocks)
+    return jnp.concatenate([init(k, (hidden_size, hidden_size), dtype) for k in keys], axis=1)

@@ -1,0 +1,65 @@
+"""Elman (simple) RNN: h_t = act(W x_t + R h_{t-1} + b), act = tanh or ReLU (Elman 1990).
+
+IRNN (Le, Jaitly & Hinton 2015, "A Simple Way to Initialize Recurrent Networks of Rectified
+Linear Units"): ReLU, R initialised to the identity (scaled by ``identity_scale``), biases
+zero, input weights drawn from N(0, 0.001^2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from rnnlab.cells.base import (
+    Array,
+    Carry,
+    Params,
+    glorot_uniform,
+    linear_project,
+    orthogonal_blocks,
+)
+
+ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
+
+
+@dataclasses.dataclass(frozen=True)
+class Elman:
+    """Simple RNN. Params: W (D, H), b (H,), R (H, H). Carry: h."""
+
+    hidden_size: int
+    activation: str = "tanh"
+    identity_init: bool = False  # IRNN
+    identity_scale: float = 1.0
+
+    def __post_init__(self):
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"unknown activation {self.activation!r}; choose one of {sorted(ACTIVATIONS)}."
+            )
+
+    def init(self, key: Array, input_size: int, dtype: Any = jnp.float32) -> Params:
+        H = self.hidden_size
+        k_w, k_r = jax.random.split(key)
+        if self.identity_init:
+            W = 0.001 * jax.random.normal(k_w, (input_size, H), dtype)
+            R = self.identity_scale * jnp.eye(H, dtype=dtype)
+        else:
+            W = glorot_uniform(k_w, (input_size, H), dtype)
+            R = orthogonal_blocks(k_r, H, 1, dtype)
+        return {"W": W, "b": jnp.zeros((H,), dtype), "R": R}
+
+    project = staticmethod(linear_project)
+
+    def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
+        return jnp.zeros((*batch_shape, self.hidden_size), dtype)
+
+    @staticmethod
+    def recurrent_input(carry: Carry) -> Array:
+        return carry
+
+    def update(self, params: Params, carry: Carry, u_BG: Array, v_BG: Array) -> tuple[Carry, Array]:
+        h = ACTIVATIONS[self.activation](u_BG + v_BG)
+        return h, h

@@ -1,0 +1,35 @@
+"""Thin flax.linen wrapper: any rnnlab cell as a ``flax.linen.RNNCellBase``.
+
+Works inside ``flax.linen.RNN`` and ``flax.linen.Bidirectional``; the parameters live under
+one entry ("cell") and are exactly the cell's parameter dict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+
+from rnnlab.cells.base import Cell, step
+
+
+class FlaxCell(nn.RNNCellBase):
+    """``nn.RNN(FlaxCell(rl.cells.get("lstm", 64)))`` runs an rnnlab cell with Flax's scan."""
+
+    cell: Cell
+    param_dtype: Any = None
+
+    @nn.compact
+    def __call__(self, carry: Any, x_BD: jax.Array) -> tuple[Any, jax.Array]:
+        kwargs = {} if self.param_dtype is None else {"dtype": self.param_dtype}
+        params = self.param("cell", lambda key: self.cell.init(key, x_BD.shape[-1], **kwargs))
+        return step(self.cell, params, carry, self.cell.project(params, x_BD))
+
+    @nn.nowrap
+    def initialize_carry(self, rng: jax.Array, input_shape: tuple[int, ...]) -> Any:
+        return self.cell.initial_carry(tuple(input_shape[:-1]))
+
+    @property
+    def num_feature_axes(self) -> int:
+        return 1
