@@ -56,7 +56,8 @@ class LSTMSpec:
             raise ValueError("CIFG sets f = 1 - i and needs the input gate; drop input_gate=False.")
         if self.coupled_input_forget and not self.forget_gate:
             raise ValueError(
-                "CIFG replaces the forget gate by 1 - i; it cannot be combined with forget_gate=False."
+                "CIFG replaces the forget gate by 1 - i; "
+                "it cannot be combined with forget_gate=False."
             )
         if self.full_gate_recurrence and not self.gates:
             raise ValueError("FGR adds recurrence between gates; a cell without gates has none.")
