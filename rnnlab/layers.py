@@ -58,25 +58,48 @@ def _masked_update(
     return new_carry, jnp.where(keep, y_BH, 0)
 
 
+def _additive(cell: Cell) -> bool:
+    """Whether the cell's update depends on u and v only through u + v (LSTM, Elman)."""
+    return getattr(cell, "additive_update", False)
+
+
+def _split_params(params: Params) -> tuple[Params, Params]:
+    """(projection and recurrent matrices, element-wise parameters of ``update``)."""
+    fixed = {k: v for k, v in params.items() if k in _PROJECTION_KEYS}
+    rest = {k: v for k, v in params.items() if k not in _PROJECTION_KEYS}
+    return fixed, rest
+
+
 def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, save):
-    """Run the time loop; with ``save`` also return what the hand-written backward needs."""
+    """Run the time loop. With ``save`` it also returns, per step, the recurrent input r_t and
+    the pullbacks of the element-wise update and of r(carry): the hand-written backward
+    replays those instead of recomputing the step."""
     R = params["R"]
+    fixed, rest = _split_params(params)
     xs_TB = cell.project(params, x_TBD) if hoist else x_TBD
 
     def body(carry, inp):
         xs_t, m_t = inp
         u_t = xs_t if hoist else cell.project(params, xs_t)
-        v_t = _recurrent_input(cell, carry, rmask_BK) @ R
-        new_carry, y_t = _masked_update(cell, params, carry, u_t, v_t, m_t)
         if not save:
-            return new_carry, y_t
-        return new_carry, (y_t, carry, None if hoist else u_t, v_t)
+            v_t = _recurrent_input(cell, carry, rmask_BK) @ R
+            return _masked_update(cell, params, carry, u_t, v_t, m_t)
+
+        def update(rest_, carry_, u_, v_):
+            return _masked_update(cell, {**fixed, **rest_}, carry_, u_, v_, m_t)
+
+        r_t, pullback_r = jax.vjp(lambda c: _recurrent_input(cell, c, rmask_BK), carry)
+        if _additive(cell):  # update sees only a = u + v: one gradient serves du and dv
+            a_t = u_t + r_t @ R
+            (new_carry, y_t), pullback_update = jax.vjp(
+                lambda rest_, c, a: update(rest_, c, a, 0.0), rest, carry, a_t
+            )
+        else:
+            (new_carry, y_t), pullback_update = jax.vjp(update, rest, carry, u_t, r_t @ R)
+        return new_carry, (y_t, (r_t, pullback_r, pullback_update))
 
     carry, out = jax.lax.scan(body, carry0, (xs_TB, mask_TB), unroll=unroll)
-    if not save:
-        return carry, out, None
-    y_TBH, carry_hist, u_TBG, v_TBG = out
-    return carry, y_TBH, (carry_hist, xs_TB if hoist else u_TBG, v_TBG)
+    return (carry, out, None) if not save else (carry, out[0], out[1])
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
@@ -93,31 +116,24 @@ def _recur_fwd(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK):
 
 
 def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
-    params, x_TBD, mask_TB, rmask_BK, (carry_hist, u_TBG, v_TBG) = residuals
+    params, x_TBD, mask_TB, rmask_BK, (r_TBK, pullback_r, pullback_update) = residuals
     dcarry_T, dy_TBH = cotangents
-    R = params["R"]
-    fixed = {k: v for k, v in params.items() if k in _PROJECTION_KEYS}
-    rest = {k: v for k, v in params.items() if k not in _PROJECTION_KEYS}
+    R_T = params["R"].T
+    _, rest = _split_params(params)
 
     def body(state, inp):
         dcarry, drest = state
-        carry_prev, u_t, v_t, m_t, dy_t = inp
-
-        def update(rest_, carry_, u_, v_):
-            return _masked_update(cell, {**fixed, **rest_}, carry_, u_, v_, m_t)
-
-        _, vjp_update = jax.vjp(update, rest, carry_prev, u_t, v_t)
-        drest_t, dcarry_prev, du_t, dv_t = vjp_update((dcarry, dy_t))
-        _, vjp_input = jax.vjp(lambda c: _recurrent_input(cell, c, rmask_BK), carry_prev)
-        (dcarry_r,) = vjp_input(dv_t @ R.T)
-        return (_tree_add(dcarry_prev, dcarry_r), _tree_add(drest, drest_t)), (du_t, dv_t)
+        pullback_r_t, pullback_update_t, dy_t = inp
+        drest_t, dcarry_prev, *dz_t = pullback_update_t((dcarry, dy_t))
+        (dcarry_r,) = pullback_r_t(dz_t[-1] @ R_T)
+        return (_tree_add(dcarry_prev, dcarry_r), _tree_add(drest, drest_t)), dz_t
 
     init = (dcarry_T, jax.tree.map(jnp.zeros_like, rest))
-    xs = (carry_hist, u_TBG, v_TBG, mask_TB, dy_TBH)
-    (dcarry_0, drest), (du_TBG, dv_TBG) = jax.lax.scan(body, init, xs, reverse=True, unroll=unroll)
+    xs = (pullback_r, pullback_update, dy_TBH)
+    (dcarry_0, drest), dz = jax.lax.scan(body, init, xs, reverse=True, unroll=unroll)
+    du_TBG, dv_TBG = dz[0], dz[-1]
 
     # All weight gradients as one matmul over the T*B rows, outside the loop.
-    r_TBK = _recurrent_input(cell, carry_hist, rmask_BK)
     dR = jnp.einsum("tbk,tbg->kg", r_TBK, dv_TBG)
     _, vjp_project = jax.vjp(cell.project, params, x_TBD)
     dparams, dx_TBD = vjp_project(du_TBG)

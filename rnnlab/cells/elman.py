@@ -33,6 +33,7 @@ class Elman:
     activation: str = "tanh"
     identity_init: bool = False  # IRNN
     identity_scale: float = 1.0
+    additive_update = True  # update uses u and v only through u + v
 
     def __post_init__(self):
         if self.activation not in ACTIVATIONS:

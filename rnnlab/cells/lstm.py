@@ -110,6 +110,7 @@ class LSTM:
 
     hidden_size: int
     spec: LSTMSpec = LSTMSpec()
+    additive_update = True  # update uses u and v only through u + v
 
     @property
     def n_blocks(self) -> int:

@@ -1,0 +1,195 @@
+"""Training-step throughput of one LSTM layer on a JSB-like workload, side by side.
+
+Workload (perf_baseline.md): random binary piano roll, D=88, T=100, B=32, H=128, next-step
+Bernoulli NLL through a Dense(88) head, SGD with momentum 0.9. One step = forward + backward
++ update. Each implementation runs in its own subprocess; compile time (trace + lower +
+compile) is reported apart; the time per step is the median over repetitions of ~0.3 s.
+
+    python benchmarks/bench_lstm.py                 # all rows, ~2 min on 2 cores
+    python benchmarks/bench_lstm.py --only rnnlab   # rows whose name contains "rnnlab"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+D, T, B, H = 88, 100, 32, 128
+LR, MOMENTUM = 0.01, 0.9
+
+JAX_ROWS = {
+    "rnnlab lstm NP, in-loop projection, custom VJP": dict(hoist=False, custom_vjp=True),
+    "rnnlab lstm NP, hoisted projection, custom VJP": dict(hoist=True, custom_vjp=True),
+    "rnnlab lstm NP, in-loop projection, autodiff": dict(hoist=False, custom_vjp=False),
+    "rnnlab lstm NP, hoisted projection, autodiff": dict(hoist=True, custom_vjp=False),
+    "rnnlab lstm V (peepholes), in-loop projection, custom VJP": dict(
+        hoist=False, custom_vjp=True, variant="V"
+    ),
+    "rnnlab gru_reset_after, in-loop projection, custom VJP": dict(
+        hoist=False, custom_vjp=True, cell="gru_reset_after"
+    ),
+    "flax.linen RNN(OptimizedLSTMCell)": dict(flax=True),
+}
+TORCH_ROW = "torch.nn.LSTM (eager)"
+
+
+def _data(seed: int = 0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    roll = (rng.random((B, T + 1, D)) < 0.05).astype(np.float32)
+    return roll[:, :-1], roll[:, 1:]
+
+
+def _time(step, reps: int, rep_seconds: float) -> tuple[float, list[float]]:
+    for _ in range(3):
+        step()
+    t0 = time.perf_counter()
+    step()
+    n = max(1, int(rep_seconds / max(time.perf_counter() - t0, 1e-6)))
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        times.append((time.perf_counter() - t0) / n * 1e3)
+    return statistics.median(times), times
+
+
+def run_jax(name: str, reps: int, rep_seconds: float) -> dict:
+    import flax.linen as nn
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    import rnnlab as rl
+
+    opts = dict(JAX_ROWS[name])
+    x_np, y_np = _data()
+    x_BTD, y_BTD = jnp.asarray(x_np), jnp.asarray(y_np)
+    key = jax.random.PRNGKey(0)
+    head = nn.Dense(D)
+    if opts.pop("flax", False):
+        rnn_mod = nn.RNN(nn.OptimizedLSTMCell(H))
+        p_rnn = rnn_mod.init(key, x_BTD)
+
+        def features(p, x):
+            return rnn_mod.apply(p, x)
+    else:
+        cell_name = opts.pop("cell", "lstm")
+        kw = {"variant": opts.pop("variant", "NP")} if cell_name == "lstm" else {}
+        cell = rl.cells.get(cell_name, H, **kw)
+        p_rnn = cell.init(key, D)
+
+        def features(p, x):
+            return rl.rnn(cell, p, x, **opts)[0]
+
+    params = {"rnn": p_rnn, "head": head.init(key, jnp.zeros((1, H)))}
+    tx = optax.sgd(LR, MOMENTUM)
+    opt_state = tx.init(params)
+
+    def loss_fn(p, x, y):
+        logits = head.apply(p["head"], features(p["rnn"], x))
+        return optax.sigmoid_binary_cross_entropy(logits, y).mean()
+
+    def train_step(p, s, x, y):
+        loss, g = jax.value_and_grad(loss_fn)(p, x, y)
+        updates, s = tx.update(g, s, p)
+        return optax.apply_updates(p, updates), s, loss
+
+    t0 = time.perf_counter()
+    compiled = jax.jit(train_step).lower(params, opt_state, x_BTD, y_BTD).compile()
+    compile_s = time.perf_counter() - t0
+    state = [params, opt_state]
+
+    def step():
+        state[0], state[1], loss = compiled(state[0], state[1], x_BTD, y_BTD)
+        loss.block_until_ready()
+
+    median, times = _time(step, reps, rep_seconds)
+    return dict(name=name, compile_s=compile_s, median_ms=median, times=times)
+
+
+def run_torch(reps: int, rep_seconds: float) -> dict:
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    x_np, y_np = _data()
+    x, y = torch.from_numpy(x_np), torch.from_numpy(y_np)
+    lstm, head = torch.nn.LSTM(D, H, batch_first=True), torch.nn.Linear(H, D)
+    params = list(lstm.parameters()) + list(head.parameters())
+    opt = torch.optim.SGD(params, lr=LR, momentum=MOMENTUM)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(head(lstm(x)[0]), y)
+        loss.backward()
+        opt.step()
+
+    median, times = _time(step, reps, rep_seconds)
+    return dict(name=TORCH_ROW, compile_s=None, median_ms=median, times=times)
+
+
+def versions() -> str:
+    out = [f"python {platform.python_version()}", platform.platform()]
+    for mod in ("jax", "jaxlib", "flax", "optax", "torch"):
+        try:
+            out.append(f"{mod} {__import__(mod).__version__}")
+        except ImportError:
+            out.append(f"{mod} missing")
+    import jax
+
+    out.append(f"backend {jax.default_backend()}: {jax.devices()[0].device_kind}")
+    return ", ".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--only", default="", help="run only rows whose name contains this text")
+    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--rep-seconds", type=float, default=0.3)
+    ap.add_argument("--row", help=argparse.SUPPRESS)  # internal: run one row in this process
+    args = ap.parse_args()
+    if args.row:
+        fn = run_torch if args.row == TORCH_ROW else None
+        res = (
+            fn(args.reps, args.rep_seconds)
+            if fn
+            else run_jax(args.row, args.reps, args.rep_seconds)
+        )
+        print("RESULT " + json.dumps(res))
+        return
+    rows = [r for r in [TORCH_ROW, *JAX_ROWS] if args.only.lower() in r.lower()]
+    print(f"# LSTM training step, D={D} T={T} B={B} H={H}, BCE next-step, SGD+momentum\n")
+    print(versions() + "\n")
+    print("| implementation | compile s | median ms/step | min-max ms | seq/s | vs torch |")
+    print("|---|---:|---:|---:|---:|---:|")
+    torch_ms = None
+    for row in rows:
+        cmd = [sys.executable, __file__, "--row", row, "--reps", str(args.reps)]
+        cmd += ["--rep-seconds", str(args.rep_seconds)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+        if proc.returncode or not lines:
+            print(f"| {row} | failed: {proc.stderr.strip().splitlines()[-1:]} | | | | |")
+            continue
+        r = json.loads(lines[-1][len("RESULT ") :])
+        torch_ms = r["median_ms"] if row == TORCH_ROW else torch_ms
+        comp = "-" if r["compile_s"] is None else f"{r['compile_s']:.2f}"
+        ratio = f"{torch_ms / r['median_ms']:.2f}x" if torch_ms else "-"
+        print(
+            f"| {row} | {comp} | {r['median_ms']:.2f} | {min(r['times']):.2f}-"
+            f"{max(r['times']):.2f} | {B / r['median_ms'] * 1e3:.0f} | {ratio} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
