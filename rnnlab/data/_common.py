@@ -103,9 +103,7 @@ def _install_hint(module: str, pin: str) -> str:
     )
 
 
-def stratified_split(
-    labels: np.ndarray, fractions: Sequence[float], seed: int
-) -> list[np.ndarray]:
+def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
     """Splits indices into len(fractions) parts with the same class proportions.
 
     Within each class the indices are permuted by a generator seeded with ``seed`` and cut at

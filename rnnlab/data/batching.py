@@ -121,7 +121,9 @@ def padded_length(max_length: int, *, multiple: int = 1, length: int | None = No
     """The padded time size: ``length`` if given, else ``max_length`` rounded up to ``multiple``."""
     if length is not None:
         if length < max_length:
-            raise ValueError(f"fixed length {length} is shorter than the longest sequence {max_length}")
+            raise ValueError(
+                f"fixed length {length} is shorter than the longest sequence {max_length}"
+            )
         return int(length)
     if multiple < 1:
         raise ValueError(f"multiple must be >= 1, got {multiple}")
@@ -236,9 +238,7 @@ def batch_indices(
             raise ValueError(f"bucket must be a number of batches >= 1, got {bucket}")
         pool = bucket * batch_size
         pools = [order[i : i + pool] for i in range(0, n, pool)]
-        order = np.concatenate(
-            [p[np.argsort(lengths[p], kind="stable")] for p in pools] or [order]
-        )
+        order = np.concatenate([p[np.argsort(lengths[p], kind="stable")] for p in pools] or [order])
     batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
     if drop_remainder and batches and len(batches[-1]) < batch_size:
         batches.pop()
