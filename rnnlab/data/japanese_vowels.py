@@ -67,23 +67,24 @@ def load_japanese_vowels(
     (after carving out validation) unless ``standardize=False``. Targets: int64 class
     scalars (``target_kind="example"``), or (T,) int64 with the class at every frame
     (``framewise=True``, ``target_kind="frame"``). ``valid_fraction`` of each speaker's
-    training utterances go to validation, chosen by ``seed``.
+    training utterances go to validation, chosen by ``seed``. ``meta["source_index"]``:
+    each example's position in the official train (train, valid) or test file.
     """
     x_tr, y_tr, x_te, y_te = raw_splits()
     train_idx, valid_idx = _common.stratified_split(
         y_tr, (1.0 - valid_fraction, valid_fraction), seed
     )
     parts = {
-        "train": ([x_tr[i] for i in train_idx], y_tr[train_idx]),
-        "valid": ([x_tr[i] for i in valid_idx], y_tr[valid_idx]),
-        "test": (x_te, y_te),
+        "train": ([x_tr[i] for i in train_idx], y_tr[train_idx], train_idx),
+        "valid": ([x_tr[i] for i in valid_idx], y_tr[valid_idx], valid_idx),
+        "test": (x_te, y_te, np.arange(len(x_te))),
     }
     frames = np.concatenate(parts["train"][0])
     mean_D, std_D = frames.mean(0), frames.std(0)
     if not standardize:
         mean_D, std_D = np.zeros(INPUT_DIM), np.ones(INPUT_DIM)
     datasets = []
-    for split, (xs, ys) in parts.items():
+    for split, (xs, ys, source_index) in parts.items():
         inputs = [((x - mean_D) / std_D).astype(np.float32) for x in xs]
         if framewise:
             targets = [np.full(len(x), y, dtype=np.int64) for x, y in zip(xs, ys)]
@@ -97,6 +98,7 @@ def load_japanese_vowels(
             "num_classes": NUM_CLASSES,
             "mean": mean_D,
             "std": std_D,
+            "source_index": source_index,
         }
         kind = "frame" if framewise else "example"
         datasets.append(SequenceDataset(inputs, targets, kind, meta))
