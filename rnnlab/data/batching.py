@@ -212,9 +212,9 @@ def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
 def batch_indices(
     lengths: np.ndarray,
     batch_size: int,
-    *,
     seed: int = 0,
     epoch: int = 0,
+    *,
     shuffle: bool = True,
     bucket: int | None = None,
     drop_remainder: bool = False,
@@ -250,9 +250,9 @@ def batch_indices(
 def iterate_batches(
     dataset: SequenceDataset,
     batch_size: int,
-    *,
     seed: int = 0,
     epoch: int = 0,
+    *,
     shuffle: bool = True,
     bucket: int | None = None,
     drop_remainder: bool = False,
