@@ -1,9 +1,36 @@
-"""The ``rnnlab`` command line (minimal: only ``data`` so far; other commands join here)."""
+"""The ``rnnlab`` command line: a thin layer over library functions a notebook can call."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from rnnlab import demo
+
+    print(
+        f"Training {', '.join(args.cells)} on JSB Chorales (H={args.hidden}, {args.epochs} epochs)"
+    )
+    rows = demo.compare(
+        args.cells,
+        hidden=args.hidden,
+        epochs=args.epochs,
+        lr=args.lr,
+        seed=args.seed,
+        limit=args.limit,
+    )
+    print(demo.format_table(rows))
+    return 0
+
+
+def _cmd_cells(args: argparse.Namespace) -> int:
+    from rnnlab import cells
+
+    for name, desc in cells.available().items():
+        print(f"{name:18s} {desc}")
+    print("\nLSTM variants: " + ", ".join(cells.PRESETS))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -12,6 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
+
+    demo = subparsers.add_parser("demo", help="train LSTM vs GRU on JSB Chorales, print NLL")
+    demo.add_argument("--cells", nargs="+", default=["lstm", "gru"], help="registered cell names")
+    demo.add_argument("--hidden", type=int, default=64)
+    demo.add_argument("--epochs", type=int, default=20)
+    demo.add_argument("--lr", type=float, default=3e-3)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--limit", type=int, default=None, help="chorales per split (quick runs)")
+    demo.set_defaults(func=_cmd_demo)
+
+    cells = subparsers.add_parser("cells", help="list the registered cells and LSTM variants")
+    cells.set_defaults(func=_cmd_cells)
+
     add_data_subparser(subparsers)
     return parser
 
