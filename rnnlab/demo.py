@@ -86,8 +86,8 @@ def compare(
     cell_names: Sequence[str] = ("lstm", "gru"),
     *,
     hidden: int = 64,
-    epochs: int = 20,
-    lr: float = 3e-3,
+    epochs: int = 60,
+    lr: float = 1e-2,
     seed: int = 0,
     limit: int | None = None,
 ) -> list[dict]:
