@@ -42,6 +42,7 @@ class TrainState(NamedTuple):
     best_metric: Array
     best_epoch: Array
     bad_epochs: Array
+    patience: Array  # early-stopping patience in epochs (a huge number: never stop)
     plateau_best: Array
     plateau_bad: Array
     loss_sum: Array  # training loss summed over this epoch's steps
@@ -105,8 +106,11 @@ def make_setup(config: TrainConfig, train: tasks.Batch, use_noise: bool) -> Setu
     return Setup(config, model, objectives.get(spec.objective), steps, use_noise)
 
 
-def init_state(setup: Setup, seed: Array, hp: dict[str, Array], sample: tasks.Batch) -> TrainState:
-    """A fresh trial: parameters from ``PRNGKey(seed)``, hyperparameters ``hp`` (scalars)."""
+def init_state(
+    setup: Setup, seed: Array, hp: dict[str, Array], patience: Array, sample: tasks.Batch
+) -> TrainState:
+    """A fresh trial: parameters from ``PRNGKey(seed)``, hyperparameters ``hp`` (scalars),
+    early-stopping ``patience`` in epochs."""
     c = setup.config
     key = jax.random.PRNGKey(seed)
     k_init, k_reinit = jax.random.split(key)
@@ -126,6 +130,7 @@ def init_state(setup: Setup, seed: Array, hp: dict[str, Array], sample: tasks.Ba
         best_metric=jnp.asarray(jnp.inf, f32),
         best_epoch=jnp.int32(-1),
         bad_epochs=jnp.int32(0),
+        patience=jnp.asarray(patience, jnp.int32),
         plateau_best=jnp.asarray(jnp.inf, f32),
         plateau_bad=jnp.int32(0),
         loss_sum=jnp.zeros((), f32),
@@ -194,7 +199,7 @@ def epoch_end(setup: Setup, state: TrainState, metric: Array, epoch: Array) -> T
     live = state.active
     bad_metric = live & ~jnp.isfinite(metric)
     imp, best, bad, go_on = optim.early_stopping_update(
-        state.best_metric, state.bad_epochs, metric, c.patience
+        state.best_metric, state.bad_epochs, metric, state.patience
     )
     imp = imp & live
 

@@ -157,7 +157,7 @@ def improved(metric: Array, best: Array, min_rel_delta: float = 0.0) -> Array:
 
 
 def early_stopping_update(
-    best: Array, bad_epochs: Array, metric: Array, patience: int | None
+    best: Array, bad_epochs: Array, metric: Array, patience: Array | int | None
 ) -> tuple[Array, Array, Array, Array]:
     """One epoch of early stopping: (improved?, new best, new bad-epoch count, keep going?).
 

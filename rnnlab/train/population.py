@@ -57,6 +57,7 @@ class PopulationResult:
     best_epoch: np.ndarray  # epoch of the best value (-1 if none)
     diverged: np.ndarray
     epochs_trained: np.ndarray
+    steps_trained: np.ndarray  # optimiser updates applied
     valid: dict[str, np.ndarray]  # all metrics at the best parameters
     test: dict[str, np.ndarray]
     history: list[dict[str, Any]]  # one record per epoch, per-trial lists
@@ -72,6 +73,7 @@ class PopulationResult:
             "best_epoch": int(self.best_epoch[i]),
             "diverged": bool(self.diverged[i]),
             "epochs_trained": int(self.epochs_trained[i]),
+            "steps_trained": int(self.steps_trained[i]),
             "valid": {k: float(v[i]) for k, v in self.valid.items()},
             "test": {k: float(v[i]) for k, v in self.test.items()},
             "history": [
@@ -160,6 +162,57 @@ class Runner:
 
 # ------------------------------------------------------------------ the run
 
+_PROGRAMS: dict[tuple, tuple] = {}
+
+
+_NOT_COMPILED_IN = (
+    "num_valid",
+    "num_test",
+    "data_seed",
+    "eval_batch_size",
+    "metric",
+    "progress",
+    "wandb",
+    "wandb_project",
+    "checkpoint",
+    "patience",
+)
+
+
+def _program_key(config: TrainConfig) -> str:
+    """structure_key without the fields the compiled functions do not depend on."""
+    drop = dict.fromkeys(_NOT_COMPILED_IN)
+    if config.schedule != "warmup_cosine":
+        drop.update(epochs=None, num_train=None)
+    return structure_key(config.replace(**{k: getattr(TrainConfig, k, None) for k in drop}))
+
+
+def _programs(config: TrainConfig, data: dict, use_noise: bool, runner: Runner) -> tuple:
+    """(setup, init, step, epoch_end, eval) for a structure, compiled once per process."""
+    devices = None if runner.mesh is None else tuple(d.id for d in runner.mesh.devices.flat)
+    chunk = runner.chunk_size if runner.strategy == "chunked" else None
+    key = (_program_key(config), use_noise, runner.strategy, chunk, devices)
+    if key in _PROGRAMS:
+        return _PROGRAMS[key]
+    setup = engine.make_setup(config, data["train"], use_noise)
+    sample = jax.tree.map(lambda a: a[:1], data["train"])
+    init = jax.jit(lambda s, hp, pat: engine.init_state(setup, s, hp, pat, sample))
+    g_step = runner.compile(
+        lambda st, idx, ep, bi, d: engine.train_step(setup, st, idx, ep, bi, d), 2
+    )
+    g_end = runner.compile(lambda st, m, ep: engine.epoch_end(setup, st, m, ep), 2)
+
+    def eval_fn(st, batch, which):
+        best = which & (st.best_epoch >= 0)
+        params = jax.tree.map(lambda b, p: jnp.where(best, b, p), st.best_params, st.params)
+        return engine.eval_batch(setup, params, batch)
+
+    g_eval = runner.compile(eval_fn, 1)
+    if len(_PROGRAMS) > 16:
+        _PROGRAMS.clear()
+    _PROGRAMS[key] = (setup, init, g_step, g_end, g_eval)
+    return _PROGRAMS[key]
+
 
 def _hparams_P(
     config: TrainConfig, hparams: dict[str, Any] | None, P: int
@@ -245,31 +298,21 @@ def train_population(
 
     data = engine.load_data(config)
     use_noise = bool(np.any(hp_P["noise_std"] > 0))
-    setup = engine.make_setup(config, data["train"], use_noise)
+    setup, init, g_step, g_end, g_eval = _programs(config, data, use_noise, runner)
     train = _to_device(data["train"])
     n_train = data["train"].x.shape[0]
 
     # Per-trial init with one jitted function (identical across strategies); padding for
     # sharding with frozen copies of trial 0.
-    init = jax.jit(lambda s, hp: engine.init_state(setup, s, hp, data["train"]))
-    trials = [init(int(s), {k: v[i] for k, v in hp_P.items()}) for i, s in enumerate(seeds)]
+    patience = np.int32(2**30 if config.patience is None else config.patience)
+    trials = [
+        init(int(s), {k: v[i] for k, v in hp_P.items()}, patience) for i, s in enumerate(seeds)
+    ]
     n_pad = (-P) % runner.n_shards
     trials += [trials[0]._replace(active=jnp.bool_(False))] * n_pad
     P_all = P + n_pad
     seeds_all = np.concatenate([seeds, np.repeat(seeds[:1], n_pad)])
     pop = runner.stack(trials)
-
-    g_step = runner.compile(
-        lambda st, idx, ep, bi, d: engine.train_step(setup, st, idx, ep, bi, d), 2
-    )
-    g_end = runner.compile(lambda st, m, ep: engine.epoch_end(setup, st, m, ep), 2)
-
-    def eval_fn(st, batch, which):
-        best = which & (st.best_epoch >= 0)
-        params = jax.tree.map(lambda b, p: jnp.where(best, b, p), st.best_params, st.params)
-        return engine.eval_batch(setup, params, batch)
-
-    g_eval = runner.compile(eval_fn, 1)
     valid_batches = _eval_splits(data["valid"], config.eval_batch_size)
     test_batches = _eval_splits(data["test"], config.eval_batch_size)
 
@@ -341,6 +384,7 @@ def train_population(
         epochs_trained=np.asarray(
             [sum(bool(_at(r["trained"], i)) for r in history) for i in range(P)]
         ),
+        steps_trained=np.asarray(host.opt_state.count)[:P],
         valid={k: v[:P] for k, v in valid.items()},
         test={k: v[:P] for k, v in test.items()},
         history=history,
