@@ -298,7 +298,7 @@ def train_population(
 
     data = engine.load_data(config)
     use_noise = bool(np.any(hp_P["noise_std"] > 0))
-    setup, init, g_step, g_end, g_eval = _programs(config, data, use_noise, runner)
+    _, init, g_step, g_end, g_eval = _programs(config, data, use_noise, runner)
     train = _to_device(data["train"])
     n_train = data["train"].x.shape[0]
 

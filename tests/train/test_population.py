@@ -37,7 +37,7 @@ def test_population_equals_each_trial_alone(tiny, strategy):
         _close([r["train_loss"] for r in got["history"]], [r["train_loss"] for r in one["history"]])
         _close(got["test"]["loss"], one["test"]["loss"])
         jax.tree.map(
-            lambda a, b: _close(a[i], b, rtol=1e-4, atol=1e-5), pop.best_params, one["params"]
+            lambda a, b, i=i: _close(a[i], b, rtol=1e-4, atol=1e-5), pop.best_params, one["params"]
         )
     # trials really differ (different lr, seed, noise)
     assert len({round(float(v), 6) for v in pop.best_metric}) == 4
