@@ -1,0 +1,84 @@
+"""Objectives: the training loss and the evaluation metrics for each kind of target.
+
+``metrics(out, y, lengths)`` returns means; ``count(y, lengths)`` is what every mean of the
+objective divides by (valid steps for per-step losses, sequences otherwise), so means over
+batches combine exactly. All metrics are lower-is-better.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax.numpy as jnp
+
+from rnnlab import losses
+
+Array = Any
+
+
+class Objective(NamedTuple):
+    metrics: Callable[[Array, Any, Array], dict[str, Array]]  # first entry "loss" trains
+    count: Callable[[Any, Array], Array]
+
+
+def _steps(y: Any, lengths_B: Array) -> Array:
+    return losses.valid_steps(lengths_B)
+
+
+def _seqs(y: Any, lengths_B: Array) -> Array:
+    return jnp.asarray(lengths_B.shape[0], jnp.float32)
+
+
+def _bernoulli(out, y, lengths):
+    return {"loss": losses.bernoulli_nll(out, y, lengths)}
+
+
+def _sequence_ce(out, y, lengths):
+    return {
+        "loss": losses.sequence_cross_entropy(out, y),
+        "error": losses.sequence_error(out, y),
+    }
+
+
+def _framewise_ce(out, y, lengths):
+    return {
+        "loss": losses.framewise_cross_entropy(out, y, lengths),
+        "error": losses.framewise_error(out, y, lengths),
+    }
+
+
+def _char(out, y, lengths):
+    ce = losses.char_cross_entropy(out, y, lengths)
+    return {"loss": ce, "bpc": ce / math.log(2.0)}
+
+
+def _ctc(out, y, lengths):
+    labels_BL, label_lengths_B = y
+    return {"loss": losses.ctc_loss(out, lengths, labels_BL, label_lengths_B)}
+
+
+def _mse(out, y, lengths):
+    return {"loss": losses.mse(out, y, lengths), "mae": losses.mae(out, y, lengths)}
+
+
+def _mse_sequence(out, y, lengths):
+    return {"loss": losses.mse(out, y), "mae": losses.mae(out, y)}
+
+
+OBJECTIVES: dict[str, Objective] = {
+    "bernoulli": Objective(_bernoulli, _steps),
+    "sequence_ce": Objective(_sequence_ce, _seqs),
+    "framewise_ce": Objective(_framewise_ce, _steps),
+    "char": Objective(_char, _steps),
+    "ctc": Objective(_ctc, _seqs),
+    "mse": Objective(_mse, _steps),
+    "mse_sequence": Objective(_mse_sequence, _seqs),
+}
+
+
+def get(name: str) -> Objective:
+    if name not in OBJECTIVES:
+        raise ValueError(f"unknown objective {name!r}; available: {sorted(OBJECTIVES)}.")
+    return OBJECTIVES[name]

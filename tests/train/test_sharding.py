@@ -1,0 +1,50 @@
+"""The population axis sharded over 4 fake CPU devices gives the unsharded numbers."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+SCRIPT = textwrap.dedent(
+    """
+    import json
+    import jax
+    import numpy as np
+    from rnnlab.train import TrainConfig, train_population
+
+    assert len(jax.devices()) == 4, jax.devices()
+    cfg = TrainConfig(task="sine", task_kwargs={"length": 12, "min_length": 8}, num_train=32,
+                      num_valid=16, num_test=16, cell="gru", hidden=8, batch_size=8, epochs=2,
+                      lr=0.1, noise_std=0.05, progress=False)
+    hp = {"lr": np.array([0.3, 0.05, 1e30, 0.1, 0.2, 0.01], np.float32)}
+    out = {}
+    for name, devices in (("plain", None), ("sharded", jax.devices())):
+        r = train_population(cfg, hp, [0, 1, 2, 3, 4, 5], strategy="map", devices=devices)
+        out[name] = {"best": r.best_metric.tolist(), "test": r.test["loss"].tolist(),
+                     "div": r.diverged.tolist(), "hist": [h["valid_loss"] for h in r.history]}
+    print("RESULT" + json.dumps(out))
+    """
+)
+
+
+def test_sharded_population_equals_unsharded():
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT"))
+    out = json.loads(line[len("RESULT") :])
+    plain, sharded = out["plain"], out["sharded"]
+    assert plain["div"] == sharded["div"] == [False, False, True, False, False, False]
+    for key in ("best", "test", "hist"):
+        np.testing.assert_allclose(
+            np.array(sharded[key], float), np.array(plain[key], float), rtol=1e-5, atol=1e-6
+        )
