@@ -1,5 +1,23 @@
-"""Task models: sequence -> recurrent stack -> head."""
+"""Task models: sequence -> recurrent stack -> head; seq2seq, autoencoder, classifiers,
+and a Transformer baseline behind the same interface."""
 
+from rnnlab.models.autoencoder import LSTMAutoencoder, fit_threshold, flag
+from rnnlab.models.classifier import RNNClassifier, pool
+from rnnlab.models.seq2seq import Seq2Seq, sequence_loss
 from rnnlab.models.sequence import HEADS, SequenceModel
+from rnnlab.models.transformer import TransformerClassifier, count_params, d_model_for_params
 
-__all__ = ["HEADS", "SequenceModel"]
+__all__ = [
+    "HEADS",
+    "LSTMAutoencoder",
+    "RNNClassifier",
+    "Seq2Seq",
+    "SequenceModel",
+    "TransformerClassifier",
+    "count_params",
+    "d_model_for_params",
+    "fit_threshold",
+    "flag",
+    "pool",
+    "sequence_loss",
+]

@@ -1,0 +1,114 @@
+"""Zoneout (Krueger et al. 2016, "Zoneout: Regularizing RNNs by Randomly Preserving Hidden
+Activations", arXiv 1606.01305, eq. 4), as a wrapper around any rnnlab cell:
+
+    train:  s_t = d_t * s_{t-1} + (1 - d_t) * F(s_{t-1}, x_t),   d_t ~ Bernoulli(p) per unit
+    test:   s_t = p * s_{t-1} + (1 - p) * F(s_{t-1}, x_t)        (the expectation)
+
+for every carry leaf s (for an LSTM: the cell c and the output h, each with its own rate).
+
+How the per-step mask gets in. The cell contract has no randomness inside the step, so the
+mask travels with the input: the sequence fed to ``rnnlab.rnn`` is [x_t, d_t] with d_t the
+(B, T, N) keep-weights, N = the total number of carry units (``noise_size``). At train time
+``with_mask(x, key)`` draws d_t ~ Bernoulli(p) from ``key``; with ``key=None`` it fills d_t
+with p, which gives the test-time expectation. The same key gives the same masks (the usual
+JAX rule: derive a fresh key per batch, e.g. ``self.make_rng("dropout")`` in Flax). ``project``
+passes d_t through untouched; ``update`` mixes old and new carry with it. Outputs are the
+recurrent input of the zoned-out carry (the hidden state h for every rnnlab cell).
+
+Parameters are the wrapped cell's, except that ``W`` gets N extra rows for the mask
+features; ``project`` never reads them (they stay zero with zero gradient). They are there
+because ``rnnlab.rnn`` checks the input width against ``W.shape[0]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from rnnlab.cells.base import Array, Carry, Cell, Params
+
+
+@dataclasses.dataclass(frozen=True)
+class Zoneout:
+    """Zoneout around ``cell``. ``rates``: one p for every carry leaf, or one p per leaf."""
+
+    cell: Cell
+    rates: float | tuple[float, ...] = 0.1
+
+    @property
+    def hidden_size(self) -> int:
+        return self.cell.hidden_size
+
+    def _leaf_sizes(self) -> list[int]:
+        leaves = jax.tree.leaves(self.cell.initial_carry((1,)))
+        return [leaf.shape[-1] for leaf in leaves]
+
+    def _leaf_rates(self) -> list[float]:
+        n = len(self._leaf_sizes())
+        rates = (self.rates,) * n if isinstance(self.rates, float | int) else tuple(self.rates)
+        if len(rates) != n:
+            raise ValueError(f"zoneout needs 1 or {n} rates (one per carry leaf), got {rates}.")
+        if not all(0.0 <= p < 1.0 for p in rates):
+            raise ValueError(f"zoneout rates must lie in [0, 1), got {rates}.")
+        return list(rates)
+
+    @property
+    def noise_size(self) -> int:
+        """N: the number of mask features appended to the input."""
+        return sum(self._leaf_sizes())
+
+    def with_mask(self, x_BTD: Array, key: Array | None = None) -> Array:
+        """[x, d]: d ~ Bernoulli(p) per unit and step from ``key``; d = p when key is None."""
+        p_N = jnp.concatenate(
+            [jnp.full((n,), p, x_BTD.dtype) for n, p in zip(self._leaf_sizes(), self._leaf_rates())]
+        )
+        shape = (*x_BTD.shape[:-1], p_N.shape[0])
+        if key is None:
+            d = jnp.broadcast_to(p_N, shape)
+        else:
+            d = jax.random.bernoulli(key, p_N, shape).astype(x_BTD.dtype)
+        return jnp.concatenate([x_BTD, d], axis=-1)
+
+    def init(self, key: Array, input_size: int, dtype: Any = jnp.float32) -> Params:
+        """``input_size`` is the width of [x, d]: the data's D plus ``noise_size``."""
+        D = input_size - self.noise_size
+        if D < 1:
+            raise ValueError(
+                f"zoneout input_size ({input_size}) counts the data features plus "
+                f"{self.noise_size} mask features; pass D + {self.noise_size}."
+            )
+        params = self.cell.init(key, D, dtype)
+        W = params["W"]
+        pad = jnp.zeros((self.noise_size, *W.shape[1:]), W.dtype)
+        return {**params, "W": jnp.concatenate([W, pad], axis=0)}
+
+    def project(self, params: Params, x: Array) -> Array:
+        N = self.noise_size
+        D = params["W"].shape[0] - N
+        inner = {**params, "W": params["W"][:D]}
+        return jnp.concatenate([self.cell.project(inner, x[..., :D]), x[..., D:]], axis=-1)
+
+    def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
+        return self.cell.initial_carry(batch_shape, dtype)
+
+    def recurrent_input(self, carry: Carry) -> Array:
+        return self.cell.recurrent_input(carry)
+
+    def update(self, params: Params, carry: Carry, u_BG: Array, v_BG: Array) -> tuple[Carry, Array]:
+        N = self.noise_size
+        new, _ = self.cell.update(params, carry, u_BG[..., :-N], v_BG)
+        d_BN = u_BG[..., -N:]
+        old_leaves, tree = jax.tree.flatten(carry)
+        new_leaves = jax.tree.leaves(new)
+        bounds = [0]
+        for n in self._leaf_sizes():
+            bounds.append(bounds[-1] + n)
+        mixed = [
+            d_BN[..., lo:hi] * o + (1.0 - d_BN[..., lo:hi]) * n
+            for o, n, lo, hi in zip(old_leaves, new_leaves, bounds[:-1], bounds[1:])
+        ]
+        carry_out = jax.tree.unflatten(tree, mixed)
+        return carry_out, self.cell.recurrent_input(carry_out)
