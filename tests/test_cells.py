@@ -235,31 +235,28 @@ def test_custom_vjp_gradient_wrt_recurrent_mask_equals_autodiff():
     params, x, rmask = random_params(cell, 16, D), _x(17), _rmask(cell, 18)
     w_y, w_c = _loss_weights(cell, 19)
     args = (params, x, None, rmask, None)
-    (want,) = _loss_grad(cell, w_y, w_c, (3,), custom_vjp=False, hoist=True)(*args)
+    (want,) = jax.jit(_loss_grad(cell, w_y, w_c, (3,), custom_vjp=False, hoist=True))(*args)
     assert np.abs(np.asarray(want)).max() > 1e-3
-    (got,) = _loss_grad(cell, w_y, w_c, (3,), custom_vjp=True, hoist=True)(*args)
+    (got,) = jax.jit(_loss_grad(cell, w_y, w_c, (3,), custom_vjp=True, hoist=True))(*args)
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-10, atol=1e-12)
 
 
-def test_v_at_init_equals_np():
-    """Peepholes start at zero, so V and NP compute the same function at initialisation."""
+def test_v_with_zero_peepholes_equals_np():
+    """Peepholes start at zero (test_lstm_init_layout_and_forget_bias), so V and NP compute
+    the same function at initialisation: V with zero peepholes is NP with the same W, b, R."""
     v, n = rl.cells.get("lstm", H, variant="V"), rl.cells.get("lstm", H, variant="NP")
-    params = jax.jit(v.init, static_argnums=1, static_argnames="dtype")(
-        jax.random.PRNGKey(0), D, dtype=jnp.float64
-    )
-    assert all(np.all(np.asarray(params[f"p_{g}"]) == 0) for g in "ifo")
+    params = random_params(v, 0, D)
+    params |= {f"p_{g}": jnp.zeros(H) for g in "ifo"}
     np_params = {k: params[k] for k in ("W", "b", "R")}
     x = _x(17)
-    y_v, c_v = jax.jit(lambda p, x: rl.rnn(v, p, x))(params, x)
-    y_n, c_n = jax.jit(lambda p, x: rl.rnn(n, p, x))(np_params, x)
+    (y_v, c_v), (y_n, c_n) = jax.jit(lambda p, q, x: (rl.rnn(v, p, x), rl.rnn(n, q, x)))(
+        params, np_params, x
+    )
     np.testing.assert_allclose(np.asarray(y_v), np.asarray(y_n), rtol=1e-14, atol=1e-15)
     for a, b in zip(c_v, c_n, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-14, atol=1e-15)
-    assert set(jax.eval_shape(functools.partial(n.init, input_size=D), jax.random.PRNGKey(0))) == {
-        "W",
-        "b",
-        "R",
-    }
+    init = functools.partial(n.init, input_size=D)
+    assert set(jax.eval_shape(init, jax.random.PRNGKey(0))) == {"W", "b", "R"}
 
 
 @pytest.mark.parametrize(
