@@ -18,8 +18,8 @@ stops changing, so no history is stored); ``reverse`` reverses within each lengt
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import flax.linen as nn
@@ -41,7 +41,7 @@ def _tree_add(a: Any, b: Any) -> Any:
     return jax.tree.map(jnp.add, a, b)
 
 
-def _recurrent_input(cell: Cell, carry: Carry, rmask_BK: Array | None) -> Array:
+def _recurrent_input(cell: Cell, carry: Carry, rmask_BK: Array | None = None) -> Array:
     r_BK = cell.recurrent_input(carry)
     return r_BK if rmask_BK is None else r_BK * rmask_BK
 
@@ -88,7 +88,7 @@ def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, save
         def update(rest_, carry_, u_, v_):
             return _masked_update(cell, {**fixed, **rest_}, carry_, u_, v_, m_t)
 
-        r_t, pullback_r = jax.vjp(lambda c: _recurrent_input(cell, c, rmask_BK), carry)
+        r_t, pullback_r = jax.vjp(partial(_recurrent_input, cell), carry, rmask_BK)
         if _additive(cell):  # update sees only a = u + v: one gradient serves du and dv
             a_t = u_t + r_t @ R
             (new_carry, y_t), pullback_update = jax.vjp(
@@ -102,7 +102,7 @@ def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, save
     return (carry, out, None) if not save else (carry, out[0], out[1])
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
+@partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
 def _recur_custom(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK):
     carry, y_TBH, _ = _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, False)
     return carry, y_TBH
@@ -122,15 +122,20 @@ def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
     _, rest = _split_params(params)
 
     def body(state, inp):
-        dcarry, drest = state
+        dcarry, drest, drmask = state
         pullback_r_t, pullback_update_t, dy_t = inp
         drest_t, dcarry_prev, *dz_t = pullback_update_t((dcarry, dy_t))
-        (dcarry_r,) = pullback_r_t(dz_t[-1] @ R_T)
-        return (_tree_add(dcarry_prev, dcarry_r), _tree_add(drest, drest_t)), dz_t
+        dcarry_r, drmask_t = pullback_r_t(dz_t[-1] @ R_T)
+        state = (
+            _tree_add(dcarry_prev, dcarry_r),
+            _tree_add(drest, drest_t),
+            _tree_add(drmask, drmask_t),
+        )
+        return state, dz_t
 
-    init = (dcarry_T, jax.tree.map(jnp.zeros_like, rest))
+    init = (dcarry_T, *jax.tree.map(jnp.zeros_like, (rest, rmask_BK)))
     xs = (pullback_r, pullback_update, dy_TBH)
-    (dcarry_0, drest), dz = jax.lax.scan(body, init, xs, reverse=True, unroll=unroll)
+    (dcarry_0, drest, drmask), dz = jax.lax.scan(body, init, xs, reverse=True, unroll=unroll)
     du_TBG, dv_TBG = dz[0], dz[-1]
 
     # All weight gradients as one matmul over the T*B rows, outside the loop.
@@ -140,7 +145,6 @@ def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
     dparams = {**dparams, "R": dparams["R"] + dR}
     dparams = {k: v + drest[k] if k in drest else v for k, v in dparams.items()}
     dmask = None if mask_TB is None else np.zeros(mask_TB.shape, jax.dtypes.float0)
-    drmask = None if rmask_BK is None else jnp.zeros_like(rmask_BK)
     return dparams, dcarry_0, dx_TBD, dmask, drmask
 
 
@@ -161,7 +165,10 @@ def reverse_within_lengths(x_TB: Array, lengths_B: Array | None) -> Array:
 
 
 def _check_lengths(lengths_B: Any, batch: int, time: int) -> Array:
-    lengths_B = jnp.asarray(lengths_B)
+    """Lengths as a (B,) integer array; values are checked whenever they are known."""
+    concrete = not isinstance(lengths_B, jax.core.Tracer)
+    if concrete:  # read with NumPy: a concrete jax array closed over under jit stays concrete
+        lengths_B = np.asarray(lengths_B)
     if lengths_B.shape != (batch,):
         raise ValueError(
             f"lengths must have shape (batch,) = ({batch},), got {lengths_B.shape}; "
@@ -169,14 +176,13 @@ def _check_lengths(lengths_B: Any, batch: int, time: int) -> Array:
         )
     if not jnp.issubdtype(lengths_B.dtype, jnp.integer):
         raise TypeError(f"lengths must be integers, got dtype {lengths_B.dtype}.")
-    if not isinstance(lengths_B, jax.core.Tracer):
-        lo, hi = int(lengths_B.min()), int(lengths_B.max())
-        if lo < 0 or hi > time:
-            raise ValueError(
-                f"lengths must lie in [0, {time}] (the padded sequence length), got min {lo}, "
-                f"max {hi}; pad the batch to the longest sequence or fix the lengths."
-            )
-    return lengths_B
+    if concrete and batch and (lengths_B.min() < 0 or lengths_B.max() > time):
+        raise ValueError(
+            f"lengths must lie in [0, {time}] (the padded sequence length), got min "
+            f"{lengths_B.min()}, max {lengths_B.max()}; pad the batch to the longest sequence "
+            "or fix the lengths."
+        )
+    return jnp.asarray(lengths_B)
 
 
 def rnn(

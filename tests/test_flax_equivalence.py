@@ -194,12 +194,6 @@ def test_standard_is_np():
     assert not rl.cells.PRESETS["NP"].peepholes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="library bug: FlaxCell.initialize_carry (rnnlab/cells/modules.py) ignores "
-    "param_dtype and always returns a float32 carry, so flax.linen.RNN fails in float64",
-)
 def test_flax_cell_default_carry_in_float64(x64):
     cell = rl.cells.get("gru", H)
     module = nn.RNN(rl.cells.FlaxCell(cell, param_dtype=jnp.float64))

@@ -10,6 +10,7 @@ from typing import Any
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 from rnnlab.cells.base import Cell, step
 
@@ -28,7 +29,7 @@ class FlaxCell(nn.RNNCellBase):
 
     @nn.nowrap
     def initialize_carry(self, rng: jax.Array, input_shape: tuple[int, ...]) -> Any:
-        return self.cell.initial_carry(tuple(input_shape[:-1]))
+        return self.cell.initial_carry(tuple(input_shape[:-1]), self.param_dtype or jnp.float32)
 
     @property
     def num_feature_axes(self) -> int:
