@@ -36,9 +36,11 @@ def _cmd_cells(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subcommand per area."""
     from rnnlab.data.cli import add_data_subparser
+    from rnnlab.train.cli import add_train_subparser
 
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
+    add_train_subparser(subparsers)
 
     demo = subparsers.add_parser("demo", help="train LSTM vs GRU on JSB Chorales, print NLL")
     demo.add_argument("--cells", nargs="+", default=["lstm", "gru"], help="registered cell names")
