@@ -6,9 +6,9 @@ on top of it (stacks, bidirectional, dropout between layers, variational recurre
 Speed. Each step does one fused matmul ``r(carry_{t-1}) @ R`` and element-wise work. The
 input projection ``x W + b`` is either hoisted out of the time loop (one matmul for the whole
 sequence) or done inside the step (``hoist``). With ``custom_vjp`` the backward pass is
-hand-written: the reverse time loop carries only the carry's gradient, differentiates the
-element-wise update per step and emits the gate gradients; dW, dR and dx are then one matmul
-each over all T*B rows, outside the loop. Defaults per backend come from
+hand-written: the forward loop stores each step's pullback of the element-wise update; the
+reverse loop carries only the carry's gradient, replays those pullbacks and emits the gate
+gradients; dW, dR and dx are then one matmul each over all T*B rows, outside the loop. Defaults per backend come from
 ``benchmarks/bench_lstm.py`` (see benchmarks/README.md).
 
 Padding. Batches are right-padded with integer ``lengths``. Outputs are exactly zero past each
@@ -208,7 +208,9 @@ def rnn(
       reverse: run from each sequence's last valid step to its first; outputs stay aligned
         with the inputs.
       recurrent_mask: (B, K) multiplier of the recurrent input r(carry), the same at every
-        step: variational recurrent dropout (Gal & Ghahramani 2016).
+        step: variational recurrent dropout (Gal & Ghahramani 2016). It reaches the fused
+        matmul r @ R; a second matmul inside a cell's update (reset-before GRU's U_n, MGU,
+        MUT) sees the unmasked state.
       hoist: input projection outside (True) or inside (False) the time loop;
         None picks the measured default for the backend.
       custom_vjp: use the hand-written backward pass (gradients equal autodiff's).
@@ -263,6 +265,7 @@ class Recurrent(nn.Module):
     hoist: bool | None = None
     custom_vjp: bool = True
     unroll: int = 1
+    scan: str = "sequential"  # "parallel": associative scan for linear recurrences (minGRU, LRU)
 
     def _directions(self) -> Sequence[bool]:
         return (False, True) if self.bidirectional else (False,)
@@ -286,6 +289,10 @@ class Recurrent(nn.Module):
     ) -> tuple[Array, tuple]:
         if self.merge not in ("concat", "sum"):
             raise ValueError(f"merge must be 'concat' or 'sum', got {self.merge!r}.")
+        if self.scan not in ("sequential", "parallel"):
+            raise ValueError(f"scan must be 'sequential' or 'parallel', got {self.scan!r}.")
+        if self.scan == "parallel" and self.recurrent_dropout:
+            raise ValueError("recurrent_dropout needs scan='sequential' (it acts inside the loop).")
         for name in ("dropout", "recurrent_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}.")
@@ -307,18 +314,22 @@ class Recurrent(nn.Module):
                 if initial_carry is not None:
                     carry0 = initial_carry[layer][d] if self.bidirectional else initial_carry[layer]
                 shape_carry = self.cell.initial_carry((x_BTD.shape[0],), h_BTD.dtype)
-                y_BTH, carry = rnn(
-                    self.cell,
-                    params,
-                    h_BTD,
-                    lengths=lengths,
-                    initial_carry=carry0,
-                    reverse=reverse,
-                    recurrent_mask=self._recurrent_mask(shape_carry, deterministic),
-                    hoist=self.hoist,
-                    custom_vjp=self.custom_vjp,
-                    unroll=self.unroll,
-                )
+                common = dict(lengths=lengths, initial_carry=carry0, reverse=reverse)
+                if self.scan == "parallel":
+                    from rnnlab.parallel import parallel_rnn
+
+                    y_BTH, carry = parallel_rnn(self.cell, params, h_BTD, **common)
+                else:
+                    y_BTH, carry = rnn(
+                        self.cell,
+                        params,
+                        h_BTD,
+                        recurrent_mask=self._recurrent_mask(shape_carry, deterministic),
+                        hoist=self.hoist,
+                        custom_vjp=self.custom_vjp,
+                        unroll=self.unroll,
+                        **common,
+                    )
                 outs.append(y_BTH)
                 layer_carries.append(carry)
             if len(outs) == 1:

@@ -409,3 +409,23 @@ def test_recurrent_layer_option_errors(small):
         rl.Recurrent(cell, recurrent_dropout=1.0).apply(variables, x)
     with pytest.raises(ValueError, match=r"initial_carry needs one entry per layer \(1\), got 2"):
         rl.Recurrent(cell).apply(variables, x, None, (None, None))
+
+
+@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+def test_recurrent_parallel_scan_equals_sequential(name):
+    """Recurrent(scan="parallel") runs the associative scan and gives the sequential numbers."""
+    cell = rl.cells.get(name, 5)
+    x_BTD = jnp.asarray(np.random.default_rng(0).normal(size=(3, 9, 4)), jnp.float32)
+    len_B = jnp.array([9, 4, 1])
+    seq = rl.Recurrent(cell, num_layers=2, bidirectional=True)
+    par = rl.Recurrent(cell, num_layers=2, bidirectional=True, scan="parallel")
+    variables = seq.init(jax.random.PRNGKey(0), x_BTD, len_B)
+    (y_seq, c_seq), (y_par, c_par) = (
+        seq.apply(variables, x_BTD, len_B),
+        par.apply(variables, x_BTD, len_B),
+    )
+    np.testing.assert_allclose(y_par, y_seq, rtol=1e-5, atol=1e-6)
+    for a, b in zip(jax.tree.leaves(c_par), jax.tree.leaves(c_seq)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="scan must be"):
+        rl.Recurrent(cell, scan="fast").init(jax.random.PRNGKey(0), x_BTD, len_B)
