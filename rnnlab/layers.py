@@ -8,8 +8,8 @@ input projection ``x W + b`` is either hoisted out of the time loop (one matmul 
 sequence) or done inside the step (``hoist``). With ``custom_vjp`` the backward pass is
 hand-written: the forward loop stores each step's pullback of the element-wise update; the
 reverse loop carries only the carry's gradient, replays those pullbacks and emits the gate
-gradients; dW, dR and dx are then one matmul each over all T*B rows, outside the loop. Defaults per backend come from
-``benchmarks/bench_lstm.py`` (see benchmarks/README.md).
+gradients; dW, dR and dx are then one matmul each over all T*B rows, outside the loop.
+Defaults per backend come from ``benchmarks/bench_lstm.py`` (see benchmarks/README.md).
 
 Padding. Batches are right-padded with integer ``lengths``. Outputs are exactly zero past each
 length; the returned carry is the one at each sequence's last valid step (the carry simply

@@ -69,10 +69,20 @@ def check_input_size(params: Params, x: Array) -> None:
         )
 
 
-def zeros_carry(batch_shape: tuple[int, ...], hidden_size: int, n: int, dtype: Any) -> Carry:
-    """A tuple of n zero (batch_shape..., H) arrays (n=1 gives a bare array)."""
-    zs = tuple(jnp.zeros((*batch_shape, hidden_size), dtype) for _ in range(n))
-    return zs[0] if n == 1 else zs
+class HiddenStateCell:
+    """Shared parts of cells whose carry is the hidden state h alone, whose input projection
+    is x W + b, and whose recurrent input is h itself (GRU, Elman, MGU, MUT, IndRNN, ...)."""
+
+    hidden_size: int
+
+    project = staticmethod(linear_project)
+
+    def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
+        return jnp.zeros((*batch_shape, self.hidden_size), dtype)
+
+    @staticmethod
+    def recurrent_input(carry: Carry) -> Array:
+        return carry
 
 
 def glorot_uniform(key: Array, shape: tuple[int, int], dtype: Any = jnp.float32) -> Array:

@@ -16,9 +16,9 @@ import jax.numpy as jnp
 from rnnlab.cells.base import (
     Array,
     Carry,
+    HiddenStateCell,
     Params,
     glorot_uniform,
-    linear_project,
     orthogonal_blocks,
 )
 
@@ -26,7 +26,7 @@ ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
 
 
 @dataclasses.dataclass(frozen=True)
-class Elman:
+class Elman(HiddenStateCell):
     """Simple RNN. Params: W (D, H), b (H,), R (H, H). Carry: h."""
 
     hidden_size: int
@@ -51,15 +51,6 @@ class Elman:
             W = glorot_uniform(k_w, (input_size, H), dtype)
             R = orthogonal_blocks(k_r, H, 1, dtype)
         return {"W": W, "b": jnp.zeros((H,), dtype), "R": R}
-
-    project = staticmethod(linear_project)
-
-    def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
-        return jnp.zeros((*batch_shape, self.hidden_size), dtype)
-
-    @staticmethod
-    def recurrent_input(carry: Carry) -> Array:
-        return carry
 
     def update(self, params: Params, carry: Carry, u_BG: Array, v_BG: Array) -> tuple[Carry, Array]:
         h = ACTIVATIONS[self.activation](u_BG + v_BG)

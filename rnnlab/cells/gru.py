@@ -25,15 +25,15 @@ import jax.numpy as jnp
 from rnnlab.cells.base import (
     Array,
     Carry,
+    HiddenStateCell,
     Params,
     glorot_uniform,
-    linear_project,
     orthogonal_blocks,
 )
 
 
 @dataclasses.dataclass(frozen=True)
-class GRU:
+class GRU(HiddenStateCell):
     """GRU cell. Params: W (D, 3H) and b for [r, z, n]; R (H, 3H) when reset_after,
     else R (H, 2H) for [r, z] plus U_n (H, H); reset_after adds b_hn (H,). Carry: h."""
 
@@ -54,15 +54,6 @@ class GRU:
             params["R"] = orthogonal_blocks(k_r, H, 2, dtype)
             params["U_n"] = orthogonal_blocks(k_n, H, 1, dtype)
         return params
-
-    project = staticmethod(linear_project)
-
-    def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
-        return jnp.zeros((*batch_shape, self.hidden_size), dtype)
-
-    @staticmethod
-    def recurrent_input(carry: Carry) -> Array:
-        return carry
 
     def update(self, params: Params, carry: Carry, u_BG: Array, v_BG: Array) -> tuple[Carry, Array]:
         H, h_prev = self.hidden_size, carry

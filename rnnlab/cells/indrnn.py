@@ -24,12 +24,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells.base import Array, Carry, Params, glorot_uniform, linear_project
+from rnnlab.cells.base import Array, Carry, HiddenStateCell, Params, glorot_uniform
 from rnnlab.cells.elman import ACTIVATIONS
 
 
 @dataclasses.dataclass(frozen=True)
-class IndRNN:
+class IndRNN(HiddenStateCell):
     """IndRNN cell. Params: W (D, H), b (H,), R (H, 0) (empty), u (H,). Carry: h."""
 
     hidden_size: int
@@ -51,15 +51,6 @@ class IndRNN:
             "R": jnp.zeros((H, 0), dtype),
             "u": jax.random.uniform(k_u, (H,), dtype, 0.0, self.u_max),
         }
-
-    project = staticmethod(linear_project)
-
-    def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
-        return jnp.zeros((*batch_shape, self.hidden_size), dtype)
-
-    @staticmethod
-    def recurrent_input(carry: Carry) -> Array:
-        return carry
 
     def update(self, params: Params, carry: Carry, u_BH: Array, v_B0: Array) -> tuple[Carry, Array]:
         h = ACTIVATIONS[self.activation](u_BH + params["u"] * carry)

@@ -22,15 +22,15 @@ import jax.numpy as jnp
 from rnnlab.cells.base import (
     Array,
     Carry,
+    HiddenStateCell,
     Params,
     glorot_uniform,
-    linear_project,
     orthogonal_blocks,
 )
 
 
 @dataclasses.dataclass(frozen=True)
-class MGU:
+class MGU(HiddenStateCell):
     """MGU cell. Params: W (D, 2H), b (2H,) for [f, h]; R = U_f (H, H); U_h (H, H). Carry: h."""
 
     hidden_size: int
@@ -46,15 +46,6 @@ class MGU:
             "R": orthogonal_blocks(k_r, H, 1, dtype),
             "U_h": orthogonal_blocks(k_h, H, 1, dtype),
         }
-
-    project = staticmethod(linear_project)
-
-    def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
-        return jnp.zeros((*batch_shape, self.hidden_size), dtype)
-
-    @staticmethod
-    def recurrent_input(carry: Carry) -> Array:
-        return carry
 
     def update(self, params: Params, carry: Carry, u_BG: Array, v_BH: Array) -> tuple[Carry, Array]:
         H, h_prev = self.hidden_size, carry

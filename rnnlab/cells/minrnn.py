@@ -26,11 +26,11 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells.base import Array, Carry, Params, glorot_uniform, linear_project
+from rnnlab.cells.base import Array, Carry, HiddenStateCell, Params, glorot_uniform
 
 
 @dataclasses.dataclass(frozen=True)
-class _MinRNN:
+class _MinRNN(HiddenStateCell):
     hidden_size: int
     n_blocks = 2
 
@@ -41,15 +41,6 @@ class _MinRNN:
             "b": jnp.zeros((self.n_blocks * H,), dtype),
             "R": jnp.zeros((H, 0), dtype),
         }
-
-    project = staticmethod(linear_project)
-
-    def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
-        return jnp.zeros((*batch_shape, self.hidden_size), dtype)
-
-    @staticmethod
-    def recurrent_input(carry: Carry) -> Array:
-        return carry
 
     @staticmethod
     def state(carry: Carry) -> Array:

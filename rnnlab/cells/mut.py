@@ -33,15 +33,15 @@ import jax.numpy as jnp
 from rnnlab.cells.base import (
     Array,
     Carry,
+    HiddenStateCell,
     Params,
     glorot_uniform,
-    linear_project,
     orthogonal_blocks,
 )
 
 
 @dataclasses.dataclass(frozen=True)
-class MUT:
+class MUT(HiddenStateCell):
     """MUT1/2/3 cell (``variant`` 1, 2 or 3). Params: W (D, 3H), b (3H,) for [z, r, h];
     R (H, H), or (H, 2H) = [W_hz, W_hr] for MUT2; U_h (H, H); U_z (H, H) for MUT3. Carry: h."""
 
@@ -64,15 +64,6 @@ class MUT:
         if self.variant == 3:
             params["U_z"] = orthogonal_blocks(k_z, H, 1, dtype)
         return params
-
-    project = staticmethod(linear_project)
-
-    def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
-        return jnp.zeros((*batch_shape, self.hidden_size), dtype)
-
-    @staticmethod
-    def recurrent_input(carry: Carry) -> Array:
-        return carry
 
     def update(self, params: Params, carry: Carry, u_BG: Array, v_BK: Array) -> tuple[Carry, Array]:
         H, h_prev = self.hidden_size, carry
