@@ -1,0 +1,28 @@
+"""Japanese Vowels speaker classification (9 speakers, 12 LPC cepstra per frame).
+
+An LSTM reads each utterance (7-29 frames) and classifies it from its last output;
+selected on validation classification error, reported on test.
+
+Run:   rnnlab train experiments/japanese_vowels.py --workdir runs/japanese_vowels
+Expect: RESULT
+"""
+
+from rnnlab.train import TrainConfig
+
+
+def get_config() -> TrainConfig:
+    return TrainConfig(
+        dataset="japanese_vowels",
+        cell="lstm",
+        hidden=32,
+        optimizer="adam",
+        lr=1e-2,
+        clip_norm=1.0,
+        batch_size=16,
+        pad_multiple=32,
+        eval_batch_size=512,
+        epochs=20,
+        patience=8,
+        metric="error",
+        seed=0,
+    )
