@@ -7,7 +7,12 @@ keys), selected on validation, reported on test.
 
 Run:   rnnlab train experiments/jsb.py --workdir runs/jsb
        (or: python -m rnnlab.train.cli experiments/jsb.py --workdir runs/jsb)
-Expect: RESULT
+Expect: early stopping at epoch 57 (best epoch 47): validation NLL 8.96, test NLL 8.98
+nats/step, in 85 s wall on 2 busy CPU cores (about 45 s of it compiling one step per padded
+length; later epochs take under 1 s). Greff et al. report about 8.4-8.6 for their best
+vanilla LSTMs after a 200-trial random search on the Boulanger-Lewandowski split; our
+chorales are rebuilt from music21 (rnnlab.data.jsb), so the numbers are close, not equal.
+Quick look: --set dataset_options='{"limit": 20}' --epochs 2.
 """
 
 from rnnlab.train import TrainConfig
