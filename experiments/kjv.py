@@ -4,7 +4,9 @@ Windows of 100 characters; the LSTM reads each character one-hot (63 symbols) an
 predicts the next; the metric is bits per character, selected on validation.
 
 Run:   rnnlab train experiments/kjv.py --workdir runs/kjv
-Expect: RESULT
+Expect: after 8 epochs (still improving; best epoch 7) validation 2.57 bits per
+character, test 2.70 (uniform over 63 symbols: 5.98), in 72 s wall on 2 busy CPU cores.
+More epochs keep lowering it.
 """
 
 from rnnlab.train import TrainConfig

@@ -3,7 +3,8 @@ the next day out (48 values) from the LSTM's last output; standardised MSE, sele
 validation (RMSE in MW = sqrt(MSE) * 5613).
 
 Run:   rnnlab train experiments/taylor.py --workdir runs/taylor
-Expect: RESULT
+Expect: after 10 epochs (best epoch 8) validation MSE 0.128, test MSE 0.099 (test RMSE
+about 1770 MW; predicting the mean gives MSE about 1), in 21 s wall on 2 busy CPU cores.
 """
 
 from rnnlab.train import TrainConfig
