@@ -30,20 +30,16 @@ CASES = {
 
 
 def _config(name, options, metric, **kw):
+    base = dict(hidden=16, hoist=True, optimizer="adam", lr=2e-2, eval_batch_size=1024)
     return TrainConfig(
         dataset=name,
         dataset_options=options,
         cell="lstm",
-        hidden=16,
-        hoist=True,
-        optimizer="adam",
-        lr=2e-2,
-        eval_batch_size=1024,
         pad_multiple=32,
         epochs=1,
         metric=metric,
         progress=False,
-        **kw,
+        **{**base, **kw},
     )
 
 
@@ -71,7 +67,7 @@ def test_one_epoch_on_a_subset_beats_untrained_and_trivial(name):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_one_epoch_on_the_full_dataset(name):
     _, metric, trivial = CASES[name]
-    cfg = _config(name, {}, metric, hidden=32, batch_size=32, bucket=16)
+    cfg = _config(name, {}, metric, hidden=32, lr=1e-2, batch_size=32, bucket=16)
     trained = train_and_evaluate(cfg)
     assert trained["epochs_trained"] == 1 and not trained["diverged"]
     assert np.isfinite(trained["test"][metric])
