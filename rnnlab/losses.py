@@ -104,6 +104,65 @@ def ctc_loss(
     return jnp.mean(nll_B)
 
 
+def ctc_greedy_decode(
+    logits_BTV: Array, lengths_B: Array, blank_id: int = 0
+) -> tuple[Array, Array]:
+    """Best-path CTC decoding: argmax per valid frame, repeats merged, blanks dropped.
+
+    Returns (tokens_BT, token_lengths_B): the decoded symbols left-aligned, zero-padded.
+    """
+    B, T = logits_BTV.shape[:2]
+    best_BT = jnp.argmax(logits_BTV, -1).astype(jnp.int32)
+    prev_BT = jnp.pad(best_BT[:, :-1], ((0, 0), (1, 0)), constant_values=-1)
+    keep_BT = (sequence_mask(lengths_B, T, bool)) & (best_BT != blank_id) & (best_BT != prev_BT)
+    pos_BT = jnp.where(keep_BT, jnp.cumsum(keep_BT, axis=1) - 1, T)
+    rows_BT = jnp.broadcast_to(jnp.arange(B)[:, None], (B, T))
+    tokens_BT = jnp.zeros((B, T), jnp.int32).at[rows_BT, pos_BT].set(best_BT, mode="drop")
+    return tokens_BT, jnp.sum(keep_BT, axis=1).astype(jnp.int32)
+
+
+def edit_distance(
+    hyp_BT: Array, hyp_lengths_B: Array, ref_BL: Array, ref_lengths_B: Array
+) -> Array:
+    """Levenshtein distance (unit insert/delete/substitute) between each hypothesis
+    hyp[b, :hyp_len[b]] and reference ref[b, :ref_len[b]], shape (B,) float32.
+
+    Dynamic programming row by row over the hypothesis; within a row the insertion chain
+    d[j] = min_k (t[k] + j - k) is a cumulative minimum, so each row is vectorised.
+    """
+    B, L = ref_BL.shape
+    j_L1 = jnp.arange(L + 1, dtype=jnp.float32)
+    d0_BL1 = jnp.broadcast_to(j_L1, (B, L + 1))
+
+    def row(d_BL1, inp):
+        i, h_B = inp
+        sub_BL = d_BL1[:, :-1] + (h_B[:, None] != ref_BL).astype(jnp.float32)
+        t_BL1 = jnp.concatenate(
+            [jnp.full((B, 1), i + 1.0), jnp.minimum(d_BL1[:, 1:] + 1.0, sub_BL)], axis=1
+        )
+        new_BL1 = jax.lax.cummin(t_BL1 - j_L1, axis=1) + j_L1
+        live_B = i < hyp_lengths_B
+        return jnp.where(live_B[:, None], new_BL1, d_BL1), None
+
+    T = hyp_BT.shape[1]
+    steps = (jnp.arange(T, dtype=jnp.float32), jnp.swapaxes(hyp_BT, 0, 1))
+    d_BL1, _ = jax.lax.scan(row, d0_BL1, steps)
+    return jnp.take_along_axis(d_BL1, jnp.asarray(ref_lengths_B)[:, None], axis=1)[:, 0]
+
+
+def label_error_rate(
+    logits_BTV: Array,
+    lengths_B: Array,
+    labels_BL: Array,
+    label_lengths_B: Array,
+    blank_id: int = 0,
+) -> Array:
+    """Label error rate of best-path decoding: sum_b edit(decode_b, l_b) / sum_b |l_b|."""
+    hyp_BT, hyp_len_B = ctc_greedy_decode(logits_BTV, lengths_B, blank_id)
+    dist_B = edit_distance(hyp_BT, hyp_len_B, labels_BL, label_lengths_B)
+    return jnp.sum(dist_B) / jnp.maximum(jnp.sum(label_lengths_B), 1).astype(jnp.float32)
+
+
 def mse(pred: Array, target: Array, lengths_B: Array | None = None) -> Array:
     """Mean squared error. Per step (B, T, V) with lengths: (1/(N V)) sum_{b,t<len_b,v} (p - y)^2;
     without lengths: the mean of (p - y)^2 over all entries."""
@@ -125,9 +184,12 @@ __all__ = [
     "bernoulli_nll",
     "bits_per_character",
     "char_cross_entropy",
+    "ctc_greedy_decode",
     "ctc_loss",
+    "edit_distance",
     "framewise_cross_entropy",
     "framewise_error",
+    "label_error_rate",
     "mae",
     "mse",
     "sequence_cross_entropy",

@@ -19,7 +19,13 @@ CONTINUOUS = ("lr", "momentum", "weight_decay", "clip_norm", "noise_std", "b1", 
 class TrainConfig:
     """Everything a trial needs; a trial is a pure function of (config, seed)."""
 
-    # data: a task from rnnlab.tasks, generated from data_seed (fixed across trials)
+    # data: a dataset from rnnlab.data (``dataset``, its loader's ``dataset_options``; data
+    # order from (data_seed, epoch)) or else a task from rnnlab.tasks, generated from
+    # data_seed (fixed across trials)
+    dataset: str | None = None
+    dataset_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    pad_multiple: int = 16  # dataset batches: time padded to a multiple (fewer compiles)
+    bucket: int | None = None  # dataset batches: sort pools of this many batches by length
     task: str = "sine"
     task_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     num_train: int = 256

@@ -3,8 +3,11 @@
 A trial's whole training state is one pytree (``TrainState``); every function maps it to a
 new one, so the population trainer applies the same functions to P trials with ``vmap``,
 ``lax.map``, chunks or a loop. Randomness: the trial key is ``PRNGKey(seed)``; the step key
-is ``fold_in(fold_in(key, epoch), batch)``; the data order is a permutation drawn from
-``(seed, epoch)``. So a run is a pure function of (config, seed) and resumes exactly.
+is ``fold_in(fold_in(key, epoch), batch)``; the data order of a synthetic task is a
+permutation drawn from ``(seed, epoch)``, that of a dataset (``config.dataset``) a plan
+drawn from ``(data_seed, epoch)`` shared by all trials (batches padded per batch cannot
+differ per trial inside one program). So a run is a pure function of (config, seed) and
+resumes exactly.
 
 Masking. A step changes a trial only while it is ``active``; a step whose loss or new
 parameters are not finite marks the trial ``diverged`` and freezes it at its last finite
@@ -23,7 +26,7 @@ import optax
 
 from rnnlab import cells, tasks
 from rnnlab.models import SequenceModel
-from rnnlab.train import objectives, optim
+from rnnlab.train import datasets, objectives, optim
 from rnnlab.train.config import TrainConfig
 
 Array = jax.Array
@@ -58,13 +61,17 @@ class Setup:
     objective: objectives.Objective
     steps_per_epoch: int
     use_noise: bool
+    vocab: int | None = None  # token-id inputs are fed one-hot of this size
 
     def tx(self, **values: Any) -> optax.GradientTransformation:
         return optim.optimizer(self.config, self.steps_per_epoch, **values)
 
 
-def load_data(config: TrainConfig) -> dict[str, tasks.Batch]:
-    """Train/valid/test splits of the config's task, each from its own derived data seed."""
+def load_data(config: TrainConfig) -> dict[str, Any]:
+    """Train/valid/test splits: of ``config.dataset`` (``SequenceDataset`` s) when set, else
+    of the config's synthetic task (``tasks.Batch`` es, each from its own derived seed)."""
+    if config.dataset is not None:
+        return datasets.load(config.dataset, config.dataset_options)
     spec = tasks.get(config.task)
     sizes = {"train": config.num_train, "valid": config.num_valid, "test": config.num_test}
     return {
@@ -81,18 +88,27 @@ def _output_size(config: TrainConfig, train: tasks.Batch, objective: str) -> int
     return int(train.y.shape[-1])
 
 
-def make_setup(config: TrainConfig, train: tasks.Batch, use_noise: bool) -> Setup:
+def problem(config: TrainConfig, train: Any) -> datasets.Problem:
+    """Head, objective, output size, input vocabulary and size of the training data."""
+    if config.dataset is not None:
+        return datasets.problem(train)
     spec = tasks.get(config.task)
-    if train.x.shape[0] < config.batch_size:
+    out = _output_size(config, train, spec.objective)
+    return datasets.Problem(spec.head, spec.objective, out, None, int(train.x.shape[0]))
+
+
+def make_setup(config: TrainConfig, train: Any, use_noise: bool) -> Setup:
+    prob = problem(config, train)
+    if prob.num_train < config.batch_size:
         raise ValueError(
-            f"batch_size {config.batch_size} exceeds the {train.x.shape[0]} training "
-            "examples; lower batch_size or raise num_train."
+            f"batch_size {config.batch_size} exceeds the {prob.num_train} training "
+            "examples; lower batch_size or use more training data."
         )
     cell = cells.get(config.cell, config.hidden, **config.cell_kwargs)
     model = SequenceModel(
         cell,
-        output_size=_output_size(config, train, spec.objective),
-        head=config.head or spec.head,
+        output_size=prob.output_size,
+        head=config.head or prob.head,
         pool=config.pool,
         num_layers=config.num_layers,
         bidirectional=config.bidirectional,
@@ -102,8 +118,23 @@ def make_setup(config: TrainConfig, train: tasks.Batch, use_noise: bool) -> Setu
         hoist=config.hoist,
         custom_vjp=config.custom_vjp,
     )
-    steps = train.x.shape[0] // config.batch_size
-    return Setup(config, model, objectives.get(spec.objective), steps, use_noise)
+    steps = prob.num_train // config.batch_size
+    obj = objectives.get(prob.objective)
+    return Setup(config, model, obj, steps, use_noise, prob.vocab)
+
+
+def sample_batch(config: TrainConfig, train: Any) -> tasks.Batch:
+    """A one-example batch of the training data, for parameter shapes."""
+    if config.dataset is not None:
+        return datasets.sample(train)
+    return jax.tree.map(lambda a: a[:1], train)
+
+
+def model_inputs(setup: Setup, x: Array) -> Array:
+    """x as the model reads it: token ids one-hot (B, T, vocab), features unchanged."""
+    if setup.vocab is None:
+        return x
+    return jax.nn.one_hot(x, setup.vocab, dtype=jnp.float32)
 
 
 def init_state(
@@ -114,7 +145,8 @@ def init_state(
     c = setup.config
     key = jax.random.PRNGKey(seed)
     k_init, k_reinit = jax.random.split(key)
-    params = setup.model.init(k_init, sample.x[:1], sample.lengths[:1])["params"]
+    x = model_inputs(setup, sample.x[:1])
+    params = setup.model.init(k_init, x, sample.lengths[:1])["params"]
     params = optim.init_params(params, k_reinit, c.init, c.init_std, c.orthogonal_recurrent)
     opt_values = {k: hp[k] for k in optim.OPT_HPARAMS}
     opt_state = setup.tx(**opt_values).init(params)
@@ -151,14 +183,22 @@ def train_step(
     setup: Setup, state: TrainState, idx_B: Array, epoch: Array, batch: Array, data: tasks.Batch
 ) -> TrainState:
     """One SGD step on examples ``data[idx_B]``, masked by ``active``; flags divergence."""
-    b = _gather(data, idx_B)
+    return train_step_on(setup, state, epoch, batch, _gather(data, idx_B))
+
+
+def train_step_on(
+    setup: Setup, state: TrainState, epoch: Array, batch: Array, b: tasks.Batch
+) -> TrainState:
+    """One SGD step on the batch ``b`` (number ``batch`` of ``epoch``), masked by ``active``;
+    flags divergence."""
+    x = model_inputs(setup, b.x)
     key = jax.random.fold_in(jax.random.fold_in(state.key, epoch), batch)
     k_drop, k_noise = jax.random.split(key)
 
     def loss_fn(params):
         out = setup.model.apply(
             {"params": params},
-            b.x,
+            x,
             b.lengths,
             deterministic=False,
             noise_std=state.noise_std if setup.use_noise else 0.0,
@@ -187,7 +227,8 @@ def train_step(
 
 def eval_batch(setup: Setup, params: Any, batch: tasks.Batch) -> dict[str, Array]:
     """Metric sums over one batch (mean x count) plus the count under ``"count"``."""
-    out = setup.model.apply({"params": params}, batch.x, batch.lengths, deterministic=True)
+    x = model_inputs(setup, batch.x)
+    out = setup.model.apply({"params": params}, x, batch.lengths, deterministic=True)
     means = setup.objective.metrics(out, batch.y, batch.lengths)
     count = setup.objective.count(batch.y, batch.lengths)
     return {k: v * count for k, v in means.items()} | {"count": count}

@@ -54,9 +54,17 @@ def _char(out, y, lengths):
     return {"loss": ce, "bpc": ce / math.log(2.0)}
 
 
+def _labels(y: Any, lengths_B: Array) -> Array:
+    return jnp.sum(y[1]).astype(jnp.float32)
+
+
 def _ctc(out, y, lengths):
+    """CTC loss per label symbol (sum over sequences / total label length) and the label
+    error rate of best-path decoding; both divide by the number of labels."""
     labels_BL, label_lengths_B = y
-    return {"loss": losses.ctc_loss(out, lengths, labels_BL, label_lengths_B)}
+    n = jnp.maximum(jnp.sum(label_lengths_B), 1).astype(jnp.float32)
+    nll = losses.ctc_loss(out, lengths, labels_BL, label_lengths_B) * labels_BL.shape[0] / n
+    return {"loss": nll, "ler": losses.label_error_rate(out, lengths, labels_BL, label_lengths_B)}
 
 
 def _mse(out, y, lengths):
@@ -72,7 +80,7 @@ OBJECTIVES: dict[str, Objective] = {
     "sequence_ce": Objective(_sequence_ce, _seqs),
     "framewise_ce": Objective(_framewise_ce, _steps),
     "char": Objective(_char, _steps),
-    "ctc": Objective(_ctc, _seqs),
+    "ctc": Objective(_ctc, _labels),
     "mse": Objective(_mse, _steps),
     "mse_sequence": Objective(_mse_sequence, _seqs),
 }

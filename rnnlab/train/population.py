@@ -32,7 +32,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as PS
 
 from rnnlab.train import checkpoint as ckpt
-from rnnlab.train import engine
+from rnnlab.train import datasets, engine
 from rnnlab.train.config import CONTINUOUS, TrainConfig, continuous, structure_key
 
 STRATEGIES = ("vmap", "map", "chunked", "loop")
@@ -176,6 +176,8 @@ _NOT_COMPILED_IN = (
     "wandb_project",
     "checkpoint",
     "patience",
+    "pad_multiple",
+    "bucket",
 )
 
 
@@ -195,11 +197,14 @@ def _programs(config: TrainConfig, data: dict, use_noise: bool, runner: Runner) 
     if key in _PROGRAMS:
         return _PROGRAMS[key]
     setup = engine.make_setup(config, data["train"], use_noise)
-    sample = jax.tree.map(lambda a: a[:1], data["train"])
+    sample = engine.sample_batch(config, data["train"])
     init = jax.jit(lambda s, hp, pat: engine.init_state(setup, s, hp, pat, sample))
-    g_step = runner.compile(
-        lambda st, idx, ep, bi, d: engine.train_step(setup, st, idx, ep, bi, d), 2
-    )
+    if config.dataset is None:  # per-trial example indices into the device-resident data
+        g_step = runner.compile(
+            lambda st, idx, ep, bi, d: engine.train_step(setup, st, idx, ep, bi, d), 2
+        )
+    else:  # one padded batch shared by all trials
+        g_step = runner.compile(lambda st, ep, bi, b: engine.train_step_on(setup, st, ep, bi, b), 1)
     g_end = runner.compile(lambda st, m, ep: engine.epoch_end(setup, st, m, ep), 2)
 
     def eval_fn(st, batch, which):
@@ -239,7 +244,9 @@ def _to_device(batch: Any) -> Any:
     return jax.tree.map(jnp.asarray, batch)
 
 
-def _eval_splits(batch, size: int) -> list[Any]:
+def _eval_splits(config: TrainConfig, batch, size: int) -> list[Any]:
+    if config.dataset is not None:
+        return [_to_device(b) for b in datasets.eval_batches(batch, size, config.pad_multiple)]
     n = batch.x.shape[0]
     return [
         _to_device(jax.tree.map(lambda a, s=s: a[s : s + size], batch)) for s in range(0, n, size)
@@ -299,8 +306,7 @@ def train_population(
     data = engine.load_data(config)
     use_noise = bool(np.any(hp_P["noise_std"] > 0))
     _, init, g_step, g_end, g_eval = _programs(config, data, use_noise, runner)
-    train = _to_device(data["train"])
-    n_train = data["train"].x.shape[0]
+    feed = _feed(config, data["train"], g_step)
 
     # Per-trial init with one jitted function (identical across strategies); padding for
     # sharding with frozen copies of trial 0.
@@ -313,8 +319,8 @@ def train_population(
     P_all = P + n_pad
     seeds_all = np.concatenate([seeds, np.repeat(seeds[:1], n_pad)])
     pop = runner.stack(trials)
-    valid_batches = _eval_splits(data["valid"], config.eval_batch_size)
-    test_batches = _eval_splits(data["test"], config.eval_batch_size)
+    valid_batches = _eval_splits(config, data["valid"], config.eval_batch_size)
+    test_batches = _eval_splits(config, data["test"], config.eval_batch_size)
 
     history: list[dict[str, Any]] = []
     start = 0
@@ -334,12 +340,7 @@ def train_population(
         if not np.any(active):
             break
         t0 = time.perf_counter()
-        order = np.stack(
-            [engine.epoch_order(s, epoch, n_train, config.batch_size) for s in seeds_all]
-        )
-        ep = jnp.int32(epoch)
-        for i in range(order.shape[1]):
-            pop = g_step((pop, order[:, i]), (ep, jnp.int32(i), train))
+        pop = feed(pop, epoch, seeds_all)
         host = runner.to_host(_summary(pop, strategy))
         train_loss = host["loss_sum"] / np.maximum(host["loss_steps"], 1)
         valid = _evaluate(runner, g_eval, pop, valid_batches, False)
@@ -347,7 +348,7 @@ def train_population(
             raise ValueError(f"metric {config.metric!r} not among {sorted(valid)}.")
         metric_P = np.asarray(valid[config.metric], np.float32)
         trial_metric = metric_P if strategy != "loop" else list(metric_P)
-        pop = g_end((pop, trial_metric), (ep,))
+        pop = g_end((pop, trial_metric), (jnp.int32(epoch),))
         after = runner.to_host(_summary(pop, strategy))
         record = {
             "epoch": epoch,
@@ -391,6 +392,32 @@ def train_population(
         best_params=jax.tree.map(lambda a: a[:P], host.best_params),
         strategy=strategy,
     )
+
+
+def _feed(config: TrainConfig, train: Any, g_step: Callable) -> Callable:
+    """``feed(pop, epoch, seeds_P) -> pop`` after one epoch of training steps."""
+    if config.dataset is None:
+        train_dev = _to_device(train)
+        n = train.x.shape[0]
+
+        def feed_task(pop, epoch, seeds_P):
+            order = np.stack([engine.epoch_order(s, epoch, n, config.batch_size) for s in seeds_P])
+            ep = jnp.int32(epoch)
+            for i in range(order.shape[1]):
+                pop = g_step((pop, order[:, i]), (ep, jnp.int32(i), train_dev))
+            return pop
+
+        return feed_task
+
+    def feed_dataset(pop, epoch, seeds_P):
+        plan = datasets.train_plan(train, config.batch_size, config.data_seed, epoch, config.bucket)
+        ep = jnp.int32(epoch)
+        for i, idx in enumerate(plan):
+            b = _to_device(datasets.to_batch(train, idx, config.pad_multiple))
+            pop = g_step((pop,), (ep, jnp.int32(i), b))
+        return pop
+
+    return feed_dataset
 
 
 def _at(v: Any, i: int) -> Any:

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from rnnlab.train import train_and_evaluate, train_population, train_trials
+from rnnlab.train import TrainConfig, train_and_evaluate, train_population, train_trials
 
 LRS = np.array([0.3, 0.05, 0.15, 0.1], np.float32)
 MOMENTA = np.array([0.9, 0.5, 0.0, 0.7], np.float32)
@@ -91,3 +91,27 @@ def test_train_trials_groups_by_structure(tiny):
 def test_structural_hparam_is_refused(tiny):
     with pytest.raises(ValueError, match="not continuous hyperparameters"):
         train_population(tiny, {"hidden": np.array([4, 8])}, [0, 1])
+
+
+def test_population_on_a_dataset_equals_each_trial_alone():
+    """With a dataset all trials share the epoch's batches (drawn from data_seed, epoch);
+    seeds and continuous hyperparameters still differ per trial."""
+    cfg = TrainConfig(
+        dataset="japanese_vowels",
+        hidden=8,
+        optimizer="adam",
+        batch_size=32,
+        pad_multiple=32,
+        epochs=2,
+        metric="error",
+        progress=False,
+    )
+    lrs, seeds = np.array([3e-2, 1e-2], np.float32), [0, 3]
+    pop = train_population(cfg, {"lr": lrs}, seeds, strategy="vmap")
+    for i in range(2):
+        one = train_and_evaluate(cfg.replace(lr=float(lrs[i]), seed=seeds[i]))
+        got = pop.trial(i)
+        _close([r["train_loss"] for r in got["history"]], [r["train_loss"] for r in one["history"]])
+        _close(got["valid"]["loss"], one["valid"]["loss"])
+        _close(got["test"]["error"], one["test"]["error"])
+    assert pop.history[-1]["train_loss"][0] != pop.history[-1]["train_loss"][1]

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from rnnlab.train import train_and_evaluate, train_population
+from rnnlab.train import TrainConfig, train_and_evaluate, train_population
 
 
 class Killed(Exception):
@@ -66,3 +66,27 @@ def test_other_config_in_same_workdir_is_refused(tiny, tmp_path):
     train_and_evaluate(tiny.replace(epochs=1), tmp_path)
     with pytest.raises(ValueError, match="holds a different run"):
         train_and_evaluate(tiny.replace(epochs=1, hidden=4), tmp_path)
+
+
+def test_resume_on_a_dataset_equals_uninterrupted_run(tmp_path):
+    """Real data (20 JSB chorales): shuffled, bucketed, variably padded batches."""
+    cfg = TrainConfig(
+        dataset="jsb",
+        dataset_options={"limit": 20},
+        hidden=8,
+        optimizer="adam",
+        lr=1e-2,
+        batch_size=4,
+        bucket=2,
+        pad_multiple=64,
+        epochs=3,
+        progress=False,
+    )
+    full = train_and_evaluate(cfg, tmp_path / "full")
+    with pytest.raises(Killed):
+        train_and_evaluate(cfg, tmp_path / "cut", callback=_kill_after(0))
+    resumed = train_and_evaluate(cfg, tmp_path / "cut")
+    assert _lines(tmp_path / "cut" / "metrics.jsonl") == _lines(tmp_path / "full" / "metrics.jsonl")
+    assert resumed["test"] == full["test"] and resumed["history"] == full["history"]
+    losses = [r["train_loss"] for r in full["history"]]
+    assert losses[2] < losses[0]

@@ -1,0 +1,29 @@
+"""Character-level language model on the King James Bible (first 200k characters).
+
+Windows of 100 characters; the LSTM reads each character one-hot (63 symbols) and
+predicts the next; the metric is bits per character, selected on validation.
+
+Run:   rnnlab train experiments/kjv.py --workdir runs/kjv
+Expect: after 8 epochs (still improving; best epoch 7) validation 2.57 bits per
+character, test 2.70 (uniform over 63 symbols: 5.98), in 72 s wall on 2 busy CPU cores.
+More epochs keep lowering it.
+"""
+
+from rnnlab.train import TrainConfig
+
+
+def get_config() -> TrainConfig:
+    return TrainConfig(
+        dataset="kjv",
+        dataset_options={"max_chars": 200_000},
+        cell="lstm",
+        hidden=128,
+        optimizer="adam",
+        lr=3e-3,
+        clip_norm=1.0,
+        batch_size=32,
+        eval_batch_size=256,
+        epochs=8,
+        metric="bpc",
+        seed=0,
+    )
