@@ -3,9 +3,11 @@
 Workload (perf_baseline.md): random binary piano roll, D=88, T=100, B=32, H=128, next-step
 Bernoulli NLL through a Dense(88) head, SGD with momentum 0.9. One step = forward + backward
 + update. Each implementation runs in its own subprocess; compile time (trace + lower +
-compile) is reported apart; the time per step is the median over repetitions of ~0.3 s.
+compile) is reported apart; the time per step is the median over repetitions of ~0.3 s, and
+the table gives the median over rounds of fresh processes (one process can run a JAX program
+at one of two speed levels ~30% apart, research/perf_baseline.md).
 
-    python benchmarks/bench_lstm.py                 # all rows, ~2 min on 2 cores
+    python benchmarks/bench_lstm.py                 # all rows, 3 rounds, ~4 min on 2 cores
     python benchmarks/bench_lstm.py --only rnnlab   # rows whose name contains "rnnlab"
 """
 
@@ -153,7 +155,8 @@ def versions() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--only", default="", help="run only rows whose name contains this text")
-    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3, help="fresh processes per row")
     ap.add_argument("--rep-seconds", type=float, default=0.3)
     ap.add_argument("--row", help=argparse.SUPPRESS)  # internal: run one row in this process
     args = ap.parse_args()
@@ -168,27 +171,41 @@ def main() -> None:
         return
     rows = [r for r in [TORCH_ROW, *JAX_ROWS] if args.only.lower() in r.lower()]
     print(f"# LSTM training step, D={D} T={T} B={B} H={H}, BCE next-step, SGD+momentum\n")
-    print(versions() + "\n")
-    print("| implementation | compile s | median ms/step | min-max ms | seq/s | vs torch |")
+    print(versions())
+    print(f"{args.rounds} rounds, each row in a fresh process per round (order rotated)\n")
+    results: dict[str, list[dict]] = {row: [] for row in rows}
+    for r in range(args.rounds):
+        for row in rows[r % len(rows) :] + rows[: r % len(rows)]:
+            res = _run_row(row, args)
+            if res is not None:
+                results[row].append(res)
+    print("| implementation | compile s | median ms/step | rounds ms | seq/s | vs torch |")
     print("|---|---:|---:|---:|---:|---:|")
-    torch_ms = None
+    medians = {row: statistics.median(x["median_ms"] for x in v) for row, v in results.items() if v}
+    torch_ms = medians.get(TORCH_ROW)
     for row in rows:
-        cmd = [sys.executable, __file__, "--row", row, "--reps", str(args.reps)]
-        cmd += ["--rep-seconds", str(args.rep_seconds)]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-        if proc.returncode or not lines:
-            print(f"| {row} | failed: {proc.stderr.strip().splitlines()[-1:]} | | | | |")
+        if row not in medians:
+            print(f"| {row} | failed | | | | |")
             continue
-        r = json.loads(lines[-1][len("RESULT ") :])
-        torch_ms = r["median_ms"] if row == TORCH_ROW else torch_ms
-        comp = "-" if r["compile_s"] is None else f"{r['compile_s']:.2f}"
-        ratio = f"{torch_ms / r['median_ms']:.2f}x" if torch_ms else "-"
+        compiles = [x["compile_s"] for x in results[row] if x["compile_s"] is not None]
+        comp = f"{statistics.median(compiles):.2f}" if compiles else "-"
+        rounds = ", ".join(f"{x['median_ms']:.1f}" for x in results[row])
+        ratio = f"{torch_ms / medians[row]:.2f}x" if torch_ms else "-"
         print(
-            f"| {row} | {comp} | {r['median_ms']:.2f} | {min(r['times']):.2f}-"
-            f"{max(r['times']):.2f} | {B / r['median_ms'] * 1e3:.0f} | {ratio} |",
-            flush=True,
+            f"| {row} | {comp} | {medians[row]:.2f} | {rounds} | {B / medians[row] * 1e3:.0f} "
+            f"| {ratio} |"
         )
+
+
+def _run_row(row: str, args: argparse.Namespace) -> dict | None:
+    cmd = [sys.executable, __file__, "--row", row, "--reps", str(args.reps)]
+    cmd += ["--rep-seconds", str(args.rep_seconds)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode or not lines:
+        print(f"{row}: failed: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 if __name__ == "__main__":
