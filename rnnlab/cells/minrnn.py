@@ -31,6 +31,9 @@ from rnnlab.cells.base import Array, Carry, HiddenStateCell, Params, glorot_unif
 
 @dataclasses.dataclass(frozen=True)
 class _MinRNN(HiddenStateCell):
+    """h_t = a_t * h_{t-1} + b_t with (a_t, b_t) = coefficients(params, u_t), defined by each
+    subclass (minGRU, minLSTM)."""
+
     hidden_size: int
     n_blocks = 2
 
@@ -54,11 +57,8 @@ class _MinRNN(HiddenStateCell):
     def readout(params: Params, h: Array, u: Array) -> Array:
         return h
 
-    def coefficients(self, params: Params, u: Array) -> tuple[Array, Array]:
-        raise NotImplementedError
-
     def update(self, params: Params, carry: Carry, u_BG: Array, v_B0: Array) -> tuple[Carry, Array]:
-        a, b = self.coefficients(params, u_BG)
+        a, b = self.coefficients(params, u_BG)  # defined by each subclass
         h = a * carry + b
         return h, h
 
