@@ -7,13 +7,15 @@ H=128, Dense(88) head, Bernoulli NLL). "hand LSTM" is an LSTM-specific custom VJ
 out by hand (the kind research/perf_population.md measured), as a reference for rnnlab's
 generic hand-written backward.
 
-    PYTHONPATH=. python benchmarks/probe_vjp.py
+    PYTHONPATH=. python benchmarks/probe_vjp.py               # jax.grad
+    PYTHONPATH=. python benchmarks/probe_vjp.py --with-loss   # jax.value_and_grad
     XLA_FLAGS=--xla_cpu_multi_thread_eigen=false taskset -c 0 python benchmarks/probe_vjp.py
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 
 import flax.linen as nn
@@ -81,7 +83,7 @@ def _hand_bwd(res, dy_TBH):
 hand_lstm.defvjp(_hand_fwd, _hand_bwd)
 
 
-def make(kind: str, x_BTD):
+def make(kind: str, x_BTD, with_loss: bool):
     key = jax.random.PRNGKey(0)
     head = nn.Dense(D)
     cell = rl.cells.get("lstm", H, variant="NP")
@@ -109,15 +111,16 @@ def make(kind: str, x_BTD):
         logits = head.apply(p["head"], features(p["rnn"], x))
         return optax.sigmoid_binary_cross_entropy(logits, x).mean()
 
-    grad = jax.jit(jax.grad(loss))
+    grad = jax.jit(jax.value_and_grad(loss) if with_loss else jax.grad(loss))
     jax.block_until_ready(grad(params, x_BTD))
     return lambda: jax.block_until_ready(grad(params, x_BTD))
 
 
 def main() -> None:
+    with_loss = "--with-loss" in sys.argv
     x_BTD = jnp.asarray((np.random.default_rng(0).random((B, T, D)) < 0.05).astype(np.float32))
     kinds = ["flax OptimizedLSTMCell", "rnnlab autodiff", "rnnlab custom VJP", "hand LSTM"]
-    fns = {k: make(k, x_BTD) for k in kinds}
+    fns = {k: make(k, x_BTD, with_loss) for k in kinds}
     times = {k: [] for k in kinds}
     for _ in range(7):
         for k, f in fns.items():
@@ -125,7 +128,8 @@ def main() -> None:
             for _ in range(10):
                 f()
             times[k].append(((time.perf_counter() - w0) * 100, (time.process_time() - c0) * 100))
-    print("| gradient of | wall ms | CPU ms |\n|---|---:|---:|")
+    what = "value_and_grad" if with_loss else "grad"
+    print(f"| {what} of | wall ms | CPU ms |\n|---|---:|---:|")
     for k, v in times.items():
         wall, cpu = statistics.median(w for w, _ in v), statistics.median(c for _, c in v)
         print(f"| {k} | {wall:.1f} | {cpu:.1f} |")
