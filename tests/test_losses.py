@@ -104,3 +104,39 @@ def test_ctc_repeated_label_needs_blank():
     prob = p[0, 0, 1] * p[0, 1, 0] * p[0, 2, 1]
     got = losses.ctc_loss(jnp.array(z), jnp.array([3]), jnp.array([[1, 1]]), jnp.array([2]))
     np.testing.assert_allclose(got, -math.log(prob), rtol=1e-10)
+
+
+def _levenshtein(a: list[int], b: list[int]) -> int:
+    """Textbook O(len(a) len(b)) dynamic programme, independent of rnnlab's vectorised one."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def test_edit_distance_equals_textbook_levenshtein_on_padded_batches():
+    rng = np.random.default_rng(0)
+    B, T, L = 40, 7, 6
+    hyp_len, ref_len = rng.integers(0, T + 1, B), rng.integers(0, L + 1, B)
+    hyp = rng.integers(1, 4, (B, T))  # small alphabet: many matches and near-matches
+    ref = rng.integers(1, 4, (B, L))
+    got = losses.edit_distance(jnp.asarray(hyp), jnp.asarray(hyp_len), jnp.asarray(ref), ref_len)
+    want = [
+        _levenshtein(list(h[:m]), list(r[:n])) for h, m, r, n in zip(hyp, hyp_len, ref, ref_len)
+    ]
+    np.testing.assert_array_equal(np.asarray(got), want)
+
+
+def test_ctc_greedy_decode_merges_repeats_drops_blanks_and_padding():
+    # best path per frame: 1 1 0 1 2 2 | padding 3 3  -> tokens 1 1 2 (blank splits the 1s)
+    path = [1, 1, 0, 1, 2, 2, 3, 3]
+    logits_BTV = jnp.asarray(np.eye(4)[path][None] * 5.0)
+    tokens, n = losses.ctc_greedy_decode(logits_BTV, jnp.array([6]))
+    assert int(n[0]) == 3
+    np.testing.assert_array_equal(np.asarray(tokens[0, :3]), [1, 1, 2])
+    assert int(np.asarray(tokens[0, 3:]).sum()) == 0
+    rate = losses.label_error_rate(logits_BTV, jnp.array([6]), jnp.array([[1, 2]]), jnp.array([2]))
+    np.testing.assert_allclose(float(rate), 0.5)  # one insertion against a 2-label reference
