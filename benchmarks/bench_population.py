@@ -76,6 +76,7 @@ def jax_population(P: int, B: int, strategy: str, min_time: float, reps: int) ->
         lr=0.01,
         momentum=0.9,
         progress=False,
+        custom_vjp=os.environ.get("RNNLAB_BENCH_AUTODIFF") is None,
     )
     n = max(64, 4 * B)
     data = tasks.piano_roll(0, n, length=T)
