@@ -188,6 +188,41 @@ def _check_lengths(lengths_B: Any, batch: int, time: int) -> Array:
     return jnp.asarray(lengths_B)
 
 
+def prepare_sequence(
+    cell: Cell,
+    params: Params,
+    x_BTD: Array,
+    lengths: Array | None,
+    initial_carry: Carry | None,
+    reverse: bool,
+    time_major: bool,
+) -> tuple[Array, Array | None, Array | None, Carry]:
+    """Checked, time-major inputs (reversed within lengths if asked), the lengths, the
+    (T, B) validity mask and the initial carry: what every sequence runner starts from."""
+    if x_BTD.ndim != 3:
+        raise ValueError(
+            f"expected inputs of shape (batch, time, features), got shape {x_BTD.shape}."
+        )
+    check_input_size(params, x_BTD)
+    x_TBD = x_BTD if time_major else jnp.swapaxes(x_BTD, 0, 1)
+    T, B = x_TBD.shape[:2]
+    mask_TB = None
+    if lengths is not None:
+        lengths = _check_lengths(lengths, B, T)
+        mask_TB = jnp.arange(T)[:, None] < lengths[None, :]
+    if reverse:
+        x_TBD = reverse_within_lengths(x_TBD, lengths)
+    carry0 = cell.initial_carry((B,), x_TBD.dtype) if initial_carry is None else initial_carry
+    return x_TBD, lengths, mask_TB, carry0
+
+
+def finish_sequence(y_TBH: Array, lengths: Array | None, reverse: bool, time_major: bool) -> Array:
+    """Undo ``prepare_sequence``'s reversal and transpose on the outputs."""
+    if reverse:
+        y_TBH = reverse_within_lengths(y_TBH, lengths)
+    return y_TBH if time_major else jnp.swapaxes(y_TBH, 0, 1)
+
+
 def rnn(
     cell: Cell,
     params: Params,
@@ -219,21 +254,10 @@ def rnn(
       custom_vjp: use the hand-written backward pass (gradients equal autodiff's).
       unroll: ``lax.scan`` unroll factor.
     """
-    if x_BTD.ndim != 3:
-        raise ValueError(
-            f"expected inputs of shape (batch, time, features), got shape {x_BTD.shape}."
-        )
-    check_input_size(params, x_BTD)
-    x_TBD = x_BTD if time_major else jnp.swapaxes(x_BTD, 0, 1)
-    T, B = x_TBD.shape[:2]
     hoist = default_hoist() if hoist is None else hoist
-    mask_TB = None
-    if lengths is not None:
-        lengths = _check_lengths(lengths, B, T)
-        mask_TB = jnp.arange(T)[:, None] < lengths[None, :]
-    if reverse:
-        x_TBD = reverse_within_lengths(x_TBD, lengths)
-    carry0 = cell.initial_carry((B,), x_TBD.dtype) if initial_carry is None else initial_carry
+    x_TBD, lengths, mask_TB, carry0 = prepare_sequence(
+        cell, params, x_BTD, lengths, initial_carry, reverse, time_major
+    )
     if custom_vjp:
         carry, y_TBH = _recur_custom(
             cell, hoist, unroll, params, carry0, x_TBD, mask_TB, recurrent_mask
@@ -242,9 +266,7 @@ def rnn(
         carry, y_TBH, _ = _forward(
             cell, hoist, unroll, params, carry0, x_TBD, mask_TB, recurrent_mask, False
         )
-    if reverse:
-        y_TBH = reverse_within_lengths(y_TBH, lengths)
-    return (y_TBH if time_major else jnp.swapaxes(y_TBH, 0, 1)), carry
+    return finish_sequence(y_TBH, lengths, reverse, time_major), carry
 
 
 class Recurrent(nn.Module):

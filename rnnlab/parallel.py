@@ -20,8 +20,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells.base import Array, Carry, Params, check_input_size
-from rnnlab.layers import _check_lengths, reverse_within_lengths
+from rnnlab.cells.base import Array, Carry, Params
+from rnnlab.layers import finish_sequence, prepare_sequence
 
 
 def _combine(e1: tuple[Array, Array], e2: tuple[Array, Array]) -> tuple[Array, Array]:
@@ -76,20 +76,10 @@ def parallel_rnn(
             f"{type(cell).__name__} is not a linear recurrence (it needs coefficients, state, "
             "carry_of and readout); run it with rnnlab.rnn instead."
         )
-    if x_BTD.ndim != 3:
-        raise ValueError(
-            f"expected inputs of shape (batch, time, features), got shape {x_BTD.shape}."
-        )
-    check_input_size(params, x_BTD)
-    x_TBD = x_BTD if time_major else jnp.swapaxes(x_BTD, 0, 1)
-    T, B = x_TBD.shape[:2]
-    mask_TB1 = None
-    if lengths is not None:
-        lengths = _check_lengths(lengths, B, T)
-        mask_TB1 = (jnp.arange(T)[:, None] < lengths[None, :])[..., None]
-    if reverse:
-        x_TBD = reverse_within_lengths(x_TBD, lengths)
-    carry0 = cell.initial_carry((B,), x_TBD.dtype) if initial_carry is None else initial_carry
+    x_TBD, lengths, mask_TB, carry0 = prepare_sequence(
+        cell, params, x_BTD, lengths, initial_carry, reverse, time_major
+    )
+    mask_TB1 = None if mask_TB is None else mask_TB[..., None]
     u_TBG = cell.project(params, x_TBD)
     a_TBN, b_TBN = cell.coefficients(params, u_TBG)
     a_TBN = jnp.broadcast_to(a_TBN, b_TBN.shape)
@@ -100,6 +90,4 @@ def parallel_rnn(
     y_TBH = cell.readout(params, h_TBN, u_TBG)
     if mask_TB1 is not None:
         y_TBH = jnp.where(mask_TB1, y_TBH, 0)
-    if reverse:
-        y_TBH = reverse_within_lengths(y_TBH, lengths)
-    return (y_TBH if time_major else jnp.swapaxes(y_TBH, 0, 1)), cell.carry_of(h_TBN[-1])
+    return finish_sequence(y_TBH, lengths, reverse, time_major), cell.carry_of(h_TBN[-1])

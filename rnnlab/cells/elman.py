@@ -25,6 +25,12 @@ from rnnlab.cells.base import (
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
 
 
+def check_activation(name: str) -> None:
+    """Raise a clear error for an activation name not in ACTIVATIONS."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}.")
+
+
 @dataclasses.dataclass(frozen=True)
 class Elman(HiddenStateCell):
     """Simple RNN. Params: W (D, H), b (H,), R (H, H). Carry: h."""
@@ -36,10 +42,7 @@ class Elman(HiddenStateCell):
     additive_update = True  # update uses u and v only through u + v
 
     def __post_init__(self):
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {self.activation!r}; choose one of {sorted(ACTIVATIONS)}."
-            )
+        check_activation(self.activation)
 
     def init(self, key: Array, input_size: int, dtype: Any = jnp.float32) -> Params:
         H = self.hidden_size

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.cells.base import Array, Carry, HiddenStateCell, Params, glorot_uniform
-from rnnlab.cells.elman import ACTIVATIONS
+from rnnlab.cells.elman import ACTIVATIONS, check_activation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,10 +37,7 @@ class IndRNN(HiddenStateCell):
     u_max: float = 1.0
 
     def __post_init__(self):
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {self.activation!r}; choose one of {sorted(ACTIVATIONS)}."
-            )
+        check_activation(self.activation)
 
     def init(self, key: Array, input_size: int, dtype: Any = jnp.float32) -> Params:
         H = self.hidden_size
