@@ -7,7 +7,7 @@ median step time in milliseconds.
     PYTHONPATH=. python benchmarks/bench_scan.py [--lengths 100 1000 10000] [--batch 8]
 
 Sequential paths use ``rnnlab.rnn`` (hand-written VJP); parallel paths use
-``rnnlab.parallel.parallel_rnn`` (``jax.lax.associative_scan``, autodiff).
+``rnnlab.recurrent.parallel_rnn`` (``jax.lax.associative_scan``, autodiff).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 import optax
 
 import rnnlab as rl
-from rnnlab.parallel import parallel_rnn
+from rnnlab.recurrent import parallel_rnn
 
 MODELS = {
     "LSTM (sequential)": ("lstm", rl.rnn, {"variant": "standard"}),

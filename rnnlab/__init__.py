@@ -7,7 +7,7 @@ ys, carries = layer.apply(variables, x_BTD, lengths=len_B)
 """
 
 from rnnlab import cells
-from rnnlab.layers import Recurrent, reverse_within_lengths, rnn
+from rnnlab.recurrent import Recurrent, reverse_within_lengths, rnn
 
 __version__ = "0.1.0"
 

@@ -17,7 +17,7 @@ import pytest
 
 import rnnlab as rl
 from rnnlab.cells.convlstm import conv_lstm
-from rnnlab.parallel import linear_scan, parallel_rnn, sequential_linear_scan
+from rnnlab.recurrent import linear_scan, parallel_rnn, sequential_linear_scan
 
 
 @pytest.fixture(autouse=True)

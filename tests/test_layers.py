@@ -427,5 +427,5 @@ def test_recurrent_parallel_scan_equals_sequential(name):
     np.testing.assert_allclose(y_par, y_seq, rtol=1e-5, atol=1e-6)
     for a, b in zip(jax.tree.leaves(c_par), jax.tree.leaves(c_seq)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="scan must be"):
+    with pytest.raises(ValueError, match="unknown scan"):
         rl.Recurrent(cell, scan="fast").init(jax.random.PRNGKey(0), x_BTD, len_B)

@@ -104,12 +104,12 @@ def _zoneout(
     return Zoneout(inner, rates)
 
 
-@register("mingru", "minGRU (Feng et al. 2024); parallel scan: rnnlab.parallel.parallel_rnn")
+@register("mingru", "minGRU (Feng et al. 2024); parallel scan: rnnlab.recurrent.parallel_rnn")
 def _mingru(hidden_size: int) -> MinGRU:
     return MinGRU(hidden_size)
 
 
-@register("minlstm", "minLSTM (Feng et al. 2024); parallel scan: rnnlab.parallel.parallel_rnn")
+@register("minlstm", "minLSTM (Feng et al. 2024); parallel scan: rnnlab.recurrent.parallel_rnn")
 def _minlstm(hidden_size: int) -> MinLSTM:
     return MinLSTM(hidden_size)
 

@@ -13,7 +13,7 @@ the hand-written backward pass to every cell:
 - anything else: parameters of the element-wise ``update`` (peepholes, extra biases, ...).
 
 One time step is ``update(params, carry, u_t, recurrent_input(carry) @ R)``: one matmul, then
-element-wise work. The layer (``rnnlab.layers``) hoists ``project`` out of the time loop or
+element-wise work. The layer (``rnnlab.recurrent``) hoists ``project`` out of the time loop or
 keeps it inside, and differentiates ``update`` per step while computing dW and dR as one
 matmul over all steps.
 """

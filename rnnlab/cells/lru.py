@@ -16,7 +16,7 @@ paper, where an encoder maps the data to the model width first).
 Contract: the complex state is carried as a pair (Re x, Im x) of real arrays. ``W`` (D, 2N)
 holds [Re B^T, Im B^T]; ``project`` returns [gamma Re(Bu), gamma Im(Bu), D * u]; the
 recurrence is element-wise, so ``R`` is an empty (N, 0) matrix (see ``indrnn``). ``update``
-does one step; ``rnnlab.parallel.parallel_rnn`` runs the same recurrence as an associative
+does one step; ``rnnlab.recurrent.parallel_rnn`` runs the same recurrence as an associative
 scan in complex arithmetic.
 """
 
@@ -93,7 +93,7 @@ class LRU:
         """(|lambda|, arg lambda) = (exp(-exp(nu_log)), exp(theta_log))."""
         return jnp.exp(-jnp.exp(params["nu_log"])), jnp.exp(params["theta_log"])
 
-    # -- linear-recurrence interface (rnnlab.parallel) --------------------------------------
+    # -- linear-recurrence interface (rnnlab.recurrent.parallel) --
     def coefficients(self, params: Params, u: Array) -> tuple[Array, Array]:
         mod, arg = self.lambda_polar(params)
         N = self.n

@@ -9,7 +9,7 @@ Needed?", arXiv 2410.01201, Sec. 3.1.3 and 3.2.3):
 
 No gate sees h_{t-1}, so h_t = a_t * h_{t-1} + b_t is a linear recurrence: besides the
 sequential path (``rnnlab.rnn``; no recurrent matmul, so ``R`` is an empty (H, 0) matrix as
-for IndRNN) it runs as a parallel associative scan (``rnnlab.parallel.parallel_rnn``), the
+for IndRNN) it runs as a parallel associative scan (``rnnlab.recurrent.parallel_rnn``), the
 two agreeing to rounding. The scan is done in linear space: a_t lies in (0, 1), so the
 cumulative products can only underflow to 0, never overflow (the paper's log-space scan is
 needed for its positive-candidate variant g(.), which this module does not implement).

@@ -19,7 +19,7 @@ import numpy as np
 
 from rnnlab.cells import get as get_cell
 from rnnlab.cells.base import Array, Params, glorot_uniform
-from rnnlab.layers import rnn
+from rnnlab.recurrent import rnn
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from rnnlab.cells import get as get_cell
 from rnnlab.cells.base import Array
-from rnnlab.layers import Recurrent
+from rnnlab.recurrent import Recurrent
 
 POOLINGS = ("mean", "max", "last")
 

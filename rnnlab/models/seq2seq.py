@@ -26,7 +26,7 @@ import jax.numpy as jnp
 
 from rnnlab.cells import get as get_cell
 from rnnlab.cells.base import Array, Params, glorot_uniform, step
-from rnnlab.layers import rnn
+from rnnlab.recurrent import rnn
 
 ATTENTIONS = ("bahdanau", "luong")
 

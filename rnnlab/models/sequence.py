@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.cells.base import Array, Cell
-from rnnlab.layers import Recurrent
+from rnnlab.recurrent import Recurrent
 
 PER_STEP_HEADS = ("next_step", "framewise", "ctc", "regression")
 SEQUENCE_HEADS = ("sequence", "sequence_regression")

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.cells.base import Array, Carry, Params
-from rnnlab.layers import finish_sequence, prepare_sequence
+from rnnlab.recurrent.sequence import finish_sequence, prepare_sequence
 
 
 def _combine(e1: tuple[Array, Array], e2: tuple[Array, Array]) -> tuple[Array, Array]:

@@ -18,16 +18,15 @@ stops changing, so no history is stored); ``reverse`` reverses within each lengt
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.cells.base import Array, Carry, Cell, Params, check_input_size
+from rnnlab.cells.base import Array, Carry, Cell, Params
+from rnnlab.recurrent.sequence import finish_sequence, prepare_sequence
 
 _PROJECTION_KEYS = ("W", "b", "R")
 
@@ -154,75 +153,6 @@ def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
 _recur_custom.defvjp(_recur_fwd, _recur_bwd)
 
 
-def reverse_within_lengths(x_TB: Array, lengths_B: Array | None) -> Array:
-    """Reverse a time-major (T, B, ...) array within each sequence's length; padding stays put.
-
-    The permutation is its own inverse, so applying it twice gives back x.
-    """
-    if lengths_B is None:
-        return jnp.flip(x_TB, axis=0)
-    t_T1 = jnp.arange(x_TB.shape[0])[:, None]
-    idx_TB = jnp.where(t_T1 < lengths_B[None, :], lengths_B[None, :] - 1 - t_T1, t_T1)
-    idx = idx_TB.reshape(idx_TB.shape + (1,) * (x_TB.ndim - 2))
-    return jnp.take_along_axis(x_TB, idx, axis=0)
-
-
-def _check_lengths(lengths_B: Any, batch: int, time: int) -> Array:
-    """Lengths as a (B,) integer array; values are checked whenever they are known."""
-    concrete = not isinstance(lengths_B, jax.core.Tracer)
-    if concrete:  # read with NumPy: a concrete jax array closed over under jit stays concrete
-        lengths_B = np.asarray(lengths_B)
-    if lengths_B.shape != (batch,):
-        raise ValueError(
-            f"lengths must have shape (batch,) = ({batch},), got {lengths_B.shape}; "
-            "pass one integer length per sequence."
-        )
-    if not jnp.issubdtype(lengths_B.dtype, jnp.integer):
-        raise TypeError(f"lengths must be integers, got dtype {lengths_B.dtype}.")
-    if concrete and batch and (lengths_B.min() < 0 or lengths_B.max() > time):
-        raise ValueError(
-            f"lengths must lie in [0, {time}] (the padded sequence length), got min "
-            f"{lengths_B.min()}, max {lengths_B.max()}; pad the batch to the longest sequence "
-            "or fix the lengths."
-        )
-    return jnp.asarray(lengths_B)
-
-
-def prepare_sequence(
-    cell: Cell,
-    params: Params,
-    x_BTD: Array,
-    lengths: Array | None,
-    initial_carry: Carry | None,
-    reverse: bool,
-    time_major: bool,
-) -> tuple[Array, Array | None, Array | None, Carry]:
-    """Checked, time-major inputs (reversed within lengths if asked), the lengths, the
-    (T, B) validity mask and the initial carry: what every sequence runner starts from."""
-    if x_BTD.ndim != 3:
-        raise ValueError(
-            f"expected inputs of shape (batch, time, features), got shape {x_BTD.shape}."
-        )
-    check_input_size(params, x_BTD)
-    x_TBD = x_BTD if time_major else jnp.swapaxes(x_BTD, 0, 1)
-    T, B = x_TBD.shape[:2]
-    mask_TB = None
-    if lengths is not None:
-        lengths = _check_lengths(lengths, B, T)
-        mask_TB = jnp.arange(T)[:, None] < lengths[None, :]
-    if reverse:
-        x_TBD = reverse_within_lengths(x_TBD, lengths)
-    carry0 = cell.initial_carry((B,), x_TBD.dtype) if initial_carry is None else initial_carry
-    return x_TBD, lengths, mask_TB, carry0
-
-
-def finish_sequence(y_TBH: Array, lengths: Array | None, reverse: bool, time_major: bool) -> Array:
-    """Undo ``prepare_sequence``'s reversal and transpose on the outputs."""
-    if reverse:
-        y_TBH = reverse_within_lengths(y_TBH, lengths)
-    return y_TBH if time_major else jnp.swapaxes(y_TBH, 0, 1)
-
-
 def rnn(
     cell: Cell,
     params: Params,
@@ -267,101 +197,3 @@ def rnn(
             cell, hoist, unroll, params, carry0, x_TBD, mask_TB, recurrent_mask, False
         )
     return finish_sequence(y_TBH, lengths, reverse, time_major), carry
-
-
-class Recurrent(nn.Module):
-    """A stack of recurrent layers over right-padded batches.
-
-    ``Recurrent(cell, num_layers=2, bidirectional=True, dropout=0.2, recurrent_dropout=0.25)``;
-    call as ``ys, carries = layer.apply(variables, x_BTD, lengths=len_B)``.
-
-    Returns the top layer's outputs (B, T, H or 2H) and a tuple with one entry per layer: the
-    carry, or (forward carry, backward carry) when bidirectional. Passing that tuple back as
-    ``initial_carry`` continues the sequence (truncated BPTT). Dropout needs
-    ``deterministic=False`` and a ``"dropout"`` rng.
-    """
-
-    cell: Cell
-    num_layers: int = 1
-    bidirectional: bool = False
-    merge: str = "concat"  # how the two directions are combined: "concat" or "sum"
-    dropout: float = 0.0  # on the outputs of every layer but the last
-    recurrent_dropout: float = 0.0  # variational: one mask per sequence, per layer and direction
-    hoist: bool | None = None
-    custom_vjp: bool = True
-    unroll: int = 1
-    scan: str = "sequential"  # "parallel": associative scan for linear recurrences (minGRU, LRU)
-
-    def _directions(self) -> Sequence[bool]:
-        return (False, True) if self.bidirectional else (False,)
-
-    def _recurrent_mask(self, carry: Carry, deterministic: bool) -> Array | None:
-        if deterministic or self.recurrent_dropout == 0.0:
-            return None
-        keep = 1.0 - self.recurrent_dropout
-        r_BK = self.cell.recurrent_input(carry)
-        bits = jax.random.bernoulli(self.make_rng("dropout"), keep, r_BK.shape)
-        return bits.astype(r_BK.dtype) / keep
-
-    @nn.compact
-    def __call__(
-        self,
-        x_BTD: Array,
-        lengths: Array | None = None,
-        initial_carry: tuple | None = None,
-        *,
-        deterministic: bool = True,
-    ) -> tuple[Array, tuple]:
-        if self.merge not in ("concat", "sum"):
-            raise ValueError(f"merge must be 'concat' or 'sum', got {self.merge!r}.")
-        if self.scan not in ("sequential", "parallel"):
-            raise ValueError(f"scan must be 'sequential' or 'parallel', got {self.scan!r}.")
-        if self.scan == "parallel" and self.recurrent_dropout:
-            raise ValueError("recurrent_dropout needs scan='sequential' (it acts inside the loop).")
-        for name in ("dropout", "recurrent_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}.")
-        if initial_carry is not None and len(initial_carry) != self.num_layers:
-            raise ValueError(
-                f"initial_carry needs one entry per layer ({self.num_layers}), "
-                f"got {len(initial_carry)}."
-            )
-        h_BTD, carries = x_BTD, []
-        for layer in range(self.num_layers):
-            outs, layer_carries = [], []
-            for d, reverse in enumerate(self._directions()):
-                suffix = "bwd" if reverse else "fwd"
-                in_size = h_BTD.shape[-1]
-                params = self.param(
-                    f"layer{layer}_{suffix}", lambda k, n=in_size: self.cell.init(k, n)
-                )
-                carry0 = None
-                if initial_carry is not None:
-                    carry0 = initial_carry[layer][d] if self.bidirectional else initial_carry[layer]
-                shape_carry = self.cell.initial_carry((x_BTD.shape[0],), h_BTD.dtype)
-                common = dict(lengths=lengths, initial_carry=carry0, reverse=reverse)
-                if self.scan == "parallel":
-                    from rnnlab.parallel import parallel_rnn
-
-                    y_BTH, carry = parallel_rnn(self.cell, params, h_BTD, **common)
-                else:
-                    y_BTH, carry = rnn(
-                        self.cell,
-                        params,
-                        h_BTD,
-                        recurrent_mask=self._recurrent_mask(shape_carry, deterministic),
-                        hoist=self.hoist,
-                        custom_vjp=self.custom_vjp,
-                        unroll=self.unroll,
-                        **common,
-                    )
-                outs.append(y_BTH)
-                layer_carries.append(carry)
-            if len(outs) == 1:
-                h_BTD = outs[0]
-            else:
-                h_BTD = jnp.concatenate(outs, -1) if self.merge == "concat" else outs[0] + outs[1]
-            carries.append(tuple(layer_carries) if self.bidirectional else layer_carries[0])
-            if layer < self.num_layers - 1 and self.dropout > 0.0:
-                h_BTD = nn.Dropout(self.dropout)(h_BTD, deterministic=deterministic)
-        return h_BTD, tuple(carries)
