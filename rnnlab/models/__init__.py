@@ -3,6 +3,7 @@ and a Transformer baseline behind the same interface."""
 
 from rnnlab.models.autoencoder import LSTMAutoencoder, fit_threshold, flag
 from rnnlab.models.classifier import RNNClassifier, pool
+from rnnlab.models.config import ModelConfig
 from rnnlab.models.seq2seq import Seq2Seq, sequence_loss
 from rnnlab.models.sequence import HEADS, SequenceModel
 from rnnlab.models.transformer import TransformerClassifier, count_params, d_model_for_params
@@ -10,6 +11,7 @@ from rnnlab.models.transformer import TransformerClassifier, count_params, d_mod
 __all__ = [
     "HEADS",
     "LSTMAutoencoder",
+    "ModelConfig",
     "RNNClassifier",
     "Seq2Seq",
     "SequenceModel",

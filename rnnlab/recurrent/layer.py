@@ -55,8 +55,15 @@ class Recurrent(nn.Module):
             return None
         keep = 1.0 - self.recurrent_dropout
         r_BK = self.cell.recurrent_input(carry)
-        bits = jax.random.bernoulli(self.make_rng("dropout"), keep, r_BK.shape)
+        bits = unit_bernoulli(self.make_rng("dropout"), keep, r_BK.shape)
         return bits.astype(r_BK.dtype) / keep
+
+    def _dropout(self, h_BTH: Array, deterministic: bool) -> Array:
+        if deterministic or self.dropout == 0.0:
+            return h_BTH
+        keep = 1.0 - self.dropout
+        bits = unit_bernoulli(self.make_rng("dropout"), keep, h_BTH.shape)
+        return jnp.where(bits, h_BTH / keep, 0.0)
 
     @nn.compact
     def __call__(
@@ -109,13 +116,15 @@ class Recurrent(nn.Module):
                     )
                 outs.append(y_BTH)
                 layer_carries.append(carry)
+            carries.append(tuple(layer_carries) if self.bidirectional else layer_carries[0])
+            if layer < self.num_layers - 1 and self.merge == "concat":
+                outs = [self._dropout(y, deterministic) for y in outs]  # per direction
             if len(outs) == 1:
                 h_BTD = outs[0]
             else:
                 h_BTD = jnp.concatenate(outs, -1) if self.merge == "concat" else outs[0] + outs[1]
-            carries.append(tuple(layer_carries) if self.bidirectional else layer_carries[0])
-            if layer < self.num_layers - 1 and self.dropout > 0.0:
-                h_BTD = nn.Dropout(self.dropout)(h_BTD, deterministic=deterministic)
+            if layer < self.num_layers - 1 and self.merge == "sum":
+                h_BTD = self._dropout(h_BTD, deterministic)
         return h_BTD, tuple(carries)
 
 
@@ -125,3 +134,13 @@ def _scan(value: Scan | str) -> Scan:
     except ValueError:
         choices = ", ".join(repr(s.value) for s in Scan)
         raise ValueError(f"unknown scan {value!r}; choose one of {choices}.") from None
+
+
+def unit_bernoulli(key: Array, keep: float, shape: tuple[int, ...]) -> Array:
+    """Bernoulli(keep) bits of ``shape`` (..., N) in which unit j's bits depend only on
+    (key, j), not on N: a model padded to more units draws the same masks for its real units
+    (exact mixed-size populations)."""
+    bits_N = jax.vmap(lambda j: jax.random.bernoulli(jax.random.fold_in(key, j), keep, shape[:-1]))(
+        jnp.arange(shape[-1])
+    )
+    return jnp.moveaxis(bits_N, 0, -1)
