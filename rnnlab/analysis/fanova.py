@@ -184,11 +184,16 @@ def fit_fanova(
 ) -> Fanova:
     """Fits the forest on parameter values ``X[name]`` (natural units) and target ``y``.
 
+    ``params``: the parameters to use, in this order (default: the keys of ``X``).
     Rows with a missing parameter or a non-finite ``y`` are dropped; parameters whose space
     holds one value are left out. ``max_features`` is the fraction of (one-hot) columns each
     split considers (0.7, as automl/fanova).
     """
-    names = [p for p in (params if params is not None else list(space)) if not space[p].degenerate]
+    names = list(params) if params is not None else list(X)
+    missing = [p for p in names if p not in space]
+    if missing:
+        raise ValueError(f"no sampling space given for {', '.join(missing)}")
+    names = [p for p in names if not space[p].degenerate]
     yv = np.asarray(y, dtype=np.float64)
     Z = (
         np.column_stack([space[p].to_model(X[p]) for p in names])
