@@ -70,7 +70,7 @@ def make_study(
         for i in range(per_variant + failed_per_variant):
             p = {
                 "lr": float(10 ** rng.uniform(-6, -2)),
-                "hidden": int(round(10 ** rng.uniform(np.log10(19.5), np.log10(200.5)))),
+                "hidden": round(10 ** rng.uniform(np.log10(19.5), np.log10(200.5))),
                 "momentum": float(1 - 10 ** rng.uniform(-2, 0)),
                 "noise_std": float(rng.uniform(0, 1)),
                 "tag": EVIL if i % 5 == 0 else "a",
