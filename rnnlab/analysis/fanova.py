@@ -48,6 +48,9 @@ class _Tree:
     var: float
     cells: list[tuple[np.ndarray, np.ndarray]]  # per parameter: (midpoints, sizes) in model space
     ind: list[Any]  # per parameter: z (n,) -> (n, L) bool, z in model coordinates
+    # per parameter: continuous -> (first, stop) cell index of each leaf's interval (the leaf
+    # covers cells first..stop-1 of the grid above); categorical -> (K, L) membership
+    span: list[tuple[np.ndarray, np.ndarray] | np.ndarray]
 
 
 @dataclass
@@ -272,7 +275,7 @@ def _reduce(tree, groups: list[list[int]], spaces: list[ParamSpace]) -> _Tree:
     leaf = left < 0
     LO, HI = lo[leaf], hi[leaf]
     c = tree.value[leaf].reshape(-1).astype(np.float64)
-    ws, cells, inds = [], [], []
+    ws, cells, inds, spans = [], [], [], []
     for g, s in zip(groups, spaces):
         if s.categorical:
             K = len(g)
@@ -283,6 +286,7 @@ def _reduce(tree, groups: list[list[int]], spaces: list[ParamSpace]) -> _Tree:
             ws.append(M.mean(0))
             cells.append((np.arange(K, dtype=np.float64), np.full(K, 1.0 / K)))
             inds.append(_cat_indicator(M))
+            spans.append(M)
         else:
             j = g[0]
             a, b = s.domain
@@ -292,11 +296,14 @@ def _reduce(tree, groups: list[list[int]], spaces: list[ParamSpace]) -> _Tree:
             edges = np.concatenate([[a], t, [b]])
             cells.append((0.5 * (edges[1:] + edges[:-1]), np.diff(edges) / (b - a)))
             inds.append(_cont_indicator(LO[:, j], HI[:, j]))
+            first = np.searchsorted(edges, np.clip(LO[:, j], a, b))
+            stop = np.searchsorted(edges, np.clip(HI[:, j], a, b))
+            spans.append((first, stop))
     w = np.column_stack(ws) if ws else np.ones((len(c), 0))
     mass = w.prod(1)
     f0 = float(mass @ c)
     var = float(mass @ (c - f0) ** 2)
-    return _Tree(c=c, w=w, f0=f0, var=var, cells=cells, ind=inds)
+    return _Tree(c=c, w=w, f0=f0, var=var, cells=cells, ind=inds, span=spans)
 
 
 def _cont_indicator(lo: np.ndarray, hi: np.ndarray):
@@ -330,6 +337,34 @@ def _marg2(t: _Tree, i: int, j: int, zi: np.ndarray, zj: np.ndarray) -> np.ndarr
     return (t.ind[i](zi) * v[None, :]) @ t.ind[j](zj).T.astype(np.float64)
 
 
+def _on_cells(t: _Tree, i: int, v: np.ndarray) -> np.ndarray:
+    """sum_L v_L 1[cell k of parameter i lies in leaf L], for every cell k of the tree's grid."""
+    sp = t.span[i]
+    if isinstance(sp, np.ndarray):  # categorical membership (K, L)
+        return sp.astype(np.float64) @ v
+    first, stop = sp
+    acc = np.zeros(len(t.cells[i][0]) + 1)
+    np.add.at(acc, first, v)  # difference array: +v where the span starts, -v where it ends
+    np.add.at(acc, stop, -v)
+    return np.cumsum(acc)[:-1]
+
+
+def _on_cells2(t: _Tree, i: int, j: int, v: np.ndarray) -> np.ndarray:
+    """The same on the grid of cells of the pair (i, j): an (s_i, s_j) array."""
+    si, sj = t.span[i], t.span[j]
+    if isinstance(si, np.ndarray):
+        return np.stack([_on_cells(t, j, v * row) for row in si])
+    if isinstance(sj, np.ndarray):
+        return np.stack([_on_cells(t, i, v * row) for row in sj], axis=1)
+    (a, b), (c, d) = si, sj
+    acc = np.zeros((len(t.cells[i][0]) + 1, len(t.cells[j][0]) + 1))
+    np.add.at(acc, (a, c), v)  # 2-D difference array of the leaf rectangles
+    np.add.at(acc, (a, d), -v)
+    np.add.at(acc, (b, c), -v)
+    np.add.at(acc, (b, d), v)
+    return np.cumsum(np.cumsum(acc, 0), 1)[:-1, :-1]
+
+
 def _fractions(
     trees: list[_Tree], names: list[str], pairs: bool
 ) -> dict[tuple[str, ...], np.ndarray]:
@@ -344,15 +379,13 @@ def _fractions(
             continue
         vmain = np.zeros(P)
         for i in range(P):
-            mid, size = t.cells[i]
-            vmain[i] = size @ (_marg1(t, i, mid) - t.f0) ** 2
+            size = t.cells[i][1]
+            vmain[i] = size @ (_on_cells(t, i, _others(t, (i,))) - t.f0) ** 2
             out[(names[i],)].append(vmain[i] / t.var)
         if pairs:
             for i, j in itertools.combinations(range(P), 2):
-                mi, si = t.cells[i]
-                mj, sj = t.cells[j]
-                a = _marg2(t, i, j, mi, mj)
-                vtot = si @ (a - t.f0) ** 2 @ sj
+                a = _on_cells2(t, i, j, _others(t, (i, j)))
+                vtot = t.cells[i][1] @ (a - t.f0) ** 2 @ t.cells[j][1]
                 out[(names[i], names[j])].append(max(vtot - vmain[i] - vmain[j], 0.0) / t.var)
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 

@@ -229,7 +229,7 @@ def trials_frame(
         row: dict[str, Any] = {
             "number": t.number,
             "state": t.state.name,
-            "value": float(t.value) if t.value is not None else np.nan,
+            "value": float(t.values[0]) if t.values else np.nan,  # first objective
             "diverged": bool(ua.get("diverged", False)),
             "seconds": _float(ua.get("seconds")),
             "epochs_trained": _float(ua.get("epochs_trained")),

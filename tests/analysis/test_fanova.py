@@ -212,3 +212,36 @@ def test_main_effects_match_optuna_on_log_transformed_copy():
         )
     for k in ("lr", "x2", "x3"):
         assert ours[k] == pytest.approx(theirs[k], abs=0.03), (k, ours, theirs)
+
+
+def test_cell_sums_equal_direct_marginals():
+    """The difference-array sums over the trees' grids equal a_U evaluated leaf by leaf at the
+    cell midpoints, for continuous, log and categorical parameters and all their pairs."""
+    import itertools
+
+    from rnnlab.analysis import fanova as F
+
+    rng = np.random.default_rng(11)
+    n = 400
+    X = {
+        "x1": rng.uniform(0, 1, n),
+        "x2": 10 ** rng.uniform(-3, 0, n),
+        "c": rng.choice(["a", "b", "c"], n),
+        "d": rng.choice(["u", "v"], n),
+    }
+    y = X["x1"] * np.log10(X["x2"]) + (X["c"] == "b") * X["x1"] + (X["d"] == "u") * (X["c"] == "c")
+    sp = {
+        "x1": U01["x1"],
+        "x2": ParamSpace("x2", "log_uniform", 1e-3, 1),
+        "c": ParamSpace("c", "categorical", choices=("a", "b", "c")),
+        "d": ParamSpace("d", "categorical", choices=("u", "v")),
+    }
+    f = fit_fanova(X, y, sp, n_trees=4)
+    for t in f.trees:
+        assert t.w.prod(1).sum() == pytest.approx(1.0)  # leaf measures partition the space
+        for i in range(4):
+            mid = t.cells[i][0]
+            assert F._on_cells(t, i, F._others(t, (i,))) == pytest.approx(F._marg1(t, i, mid))
+        for i, j in itertools.combinations(range(4), 2):
+            direct = F._marg2(t, i, j, t.cells[i][0], t.cells[j][0])
+            assert F._on_cells2(t, i, j, F._others(t, (i, j))) == pytest.approx(direct)
