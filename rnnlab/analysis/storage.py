@@ -70,6 +70,22 @@ def scrub(text: str, url: str) -> str:
     return out
 
 
+def _check_sqlite(path: str) -> None:
+    """Refuses an SQLite file without Optuna's tables (Optuna would create them in it)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{os.path.abspath(path)}?mode=ro", uri=True)
+        try:
+            names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            con.close()
+    except sqlite3.Error as e:
+        raise StorageError(f"cannot read SQLite file {path}: {e}") from None
+    if "studies" not in names:
+        raise StorageError(f"{path} is not an Optuna storage (no 'studies' table)")
+
+
 def resolve(storage: str) -> str | optuna.storages.BaseStorage:
     """A storage argument -> an Optuna storage URL or a journal storage."""
     if "://" in storage:
@@ -77,6 +93,7 @@ def resolve(storage: str) -> str | optuna.storages.BaseStorage:
             path = storage[len("sqlite:///") :].split("?", 1)[0]
             if not os.path.isfile(path):
                 raise StorageError(f"no such SQLite file: {path}")
+            _check_sqlite(path)
         return storage
     if not os.path.exists(storage):
         raise StorageError(
@@ -88,6 +105,7 @@ def resolve(storage: str) -> str | optuna.storages.BaseStorage:
     with open(storage, "rb") as f:
         head = f.read(len(_SQLITE_MAGIC))
     if head == _SQLITE_MAGIC or (not head and storage.endswith((".db", ".sqlite", ".sqlite3"))):
+        _check_sqlite(storage)
         return "sqlite:///" + os.path.abspath(storage)
     from optuna.storages.journal import JournalFileBackend
 
@@ -111,7 +129,8 @@ def open_study(storage: str, name: str | None = None) -> optuna.Study:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StorageError(scrub(f"cannot open storage {shown}: {msg}", storage)) from None
     if not names:
-        raise StorageError(f"no studies in {shown}")
+        how = " (read as an Optuna journal file)" if not isinstance(st, str) else ""
+        raise StorageError(f"no studies in {shown}{how}")
     if name is None:
         if len(names) > 1:
             raise StorageError(

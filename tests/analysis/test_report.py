@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import sqlite3
 
 import numpy as np
 import optuna
@@ -154,6 +155,16 @@ def test_bad_inputs_exit_2(report, tmp_path):
     assert rc == 2 and "--alpha" in err
     rc, _, err = run_cli(f"sqlite:///{tmp_path}/nope.db", "--out", tmp_path / "x")
     assert rc == 2 and "no such SQLite file" in err
+    other = tmp_path / "other.db"  # an SQLite file that is not Optuna's: left untouched
+    sqlite3.connect(other).execute("CREATE TABLE t (a)").connection.commit()
+    before = other.read_bytes()
+    rc, _, err = run_cli(other, "--out", tmp_path / "x")
+    assert rc == 2 and "not an Optuna storage" in err and other.read_bytes() == before
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    rc, _, err = run_cli(text, "--out", tmp_path / "x")
+    assert rc == 2 and "no studies" in err and "journal" in err
+    assert not (tmp_path / "x").exists()
 
 
 def test_password_is_redacted(tmp_path):
