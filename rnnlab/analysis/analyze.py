@@ -88,9 +88,8 @@ class Analysis:
         if self.welch is not None:
             for r in self.welch.to_dict("records"):
                 d = {k: v for k, v in r.items() if k not in ("dataset", "variant", "subset")}
-                by_ds.setdefault(str(r["dataset"]), {}).setdefault(r["variant"], {})[
-                    r["subset"]
-                ] = d
+                ds = self.dataset if r["dataset"] == "all" and self.dataset else r["dataset"]
+                by_ds.setdefault(str(ds), {}).setdefault(r["variant"], {})[r["subset"]] = d
             welch = next(iter(by_ds.values()), {})
         out = {
             "study": {

@@ -57,6 +57,7 @@ def test_summary_counts_and_keys(report):
     assert max(f["main"], key=lambda p: f["main"][p]["mean"]) == "lr"  # by construction
     assert s["fanova_time"]["main"]["hidden"]["mean"] > 0.5  # seconds ~ hidden
     assert s["welch_settings"]["correction"] == "holm"
+    assert set(s["welch_by_dataset"]) == {"synthetic"}  # the study's rnnlab dataset
     assert "addition" in s["welch_settings"]["note"]
 
 
