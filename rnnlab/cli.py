@@ -35,6 +35,7 @@ def _cmd_cells(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subcommand per area."""
+    from rnnlab.analysis.cli import add_analyze_subparser
     from rnnlab.data.cli import add_data_subparser
     from rnnlab.train.cli import add_train_subparser
 
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     cells.set_defaults(func=_cmd_cells)
 
     add_data_subparser(subparsers)
+    add_analyze_subparser(subparsers)
     return parser
 
 
