@@ -6,6 +6,9 @@ pop = train_population(config, {"lr": lr_P}, seeds=seeds_P)  # P trials, one pro
 results = run_queue(next_trial, slots=16)                   # a sweep's worker
 """
 
+import sys
+import types
+
 from rnnlab.train.config import Config, DataConfig, LoopConfig, ModelConfig, OptimConfig, Strategy
 from rnnlab.train.hparams import CONTINUOUS, HParams, hidden_bucket, program_key
 from rnnlab.train.population import (
@@ -49,3 +52,13 @@ __all__ = [
     "train_step",
     "train_trials",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """``rnnlab.train(config, workdir)`` trains one model; ``rnnlab.train.X`` is the package."""
+
+    def __call__(self, *args, **kwargs):
+        return train(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -128,13 +128,3 @@ def run_eval(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as err:
         fail(args, err)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    from rnnlab.cli import main as rnnlab_main
-
-    return rnnlab_main(["train", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
