@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.cells.base import Array, Carry, Params
+from rnnlab.cells.registry import register
 
 _DIMS = ("NHWC", "HWIO", "NHWC")
 
@@ -121,3 +122,12 @@ def conv_lstm(
 
     carry, y_TBHWF = jax.lax.scan(body, carry0, (u_TBHWG, mask_TB))
     return jnp.swapaxes(y_TBHWF, 0, 1), carry
+
+
+@register(
+    "convlstm", "ConvLSTM (Shi et al. 2015) on (B,T,H,W,C) frames; rnnlab.models.FramePredictor"
+)
+def _convlstm(
+    hidden_size: int, kernel_size: tuple[int, int] = (3, 3), peepholes: bool = True
+) -> ConvLSTM:
+    return ConvLSTM(hidden_size, tuple(kernel_size), peepholes)

@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.cells.base import Array, Cell
-from rnnlab.recurrent import Recurrent
+from rnnlab.recurrent import Recurrent, Scan
 
 PER_STEP_HEADS = ("next_step", "framewise", "ctc", "regression")
 SEQUENCE_HEADS = ("sequence", "sequence_regression")
@@ -68,6 +68,7 @@ class SequenceModel(nn.Module):
     hoist: bool | None = None
     custom_vjp: bool = True
     unroll: int = 1
+    scan: Scan | str = Scan.SEQUENTIAL
 
     @nn.compact
     def __call__(
@@ -96,6 +97,7 @@ class SequenceModel(nn.Module):
             hoist=self.hoist,
             custom_vjp=self.custom_vjp,
             unroll=self.unroll,
+            scan=self.scan,
         )(x_BTD, lengths_B, deterministic=deterministic)
         if self.head in SEQUENCE_HEADS:
             pool = last_valid_BH if self.pool == "last" else mean_valid_BH
