@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.data import digits, japanese_vowels, jsb, kjv, taylor
+from rnnlab.data import digits, japanese_vowels, jsb, kjv, moving_digits, taylor
 from rnnlab.data._common import CACHE_ENV, cache_dir, length_stats
 from rnnlab.data.batching import (
     Batch,
@@ -102,6 +102,14 @@ _REGISTRY: dict[str, DatasetSpec] = {
             digits.CTC_METRIC,
             digits.SOURCE,
             digits.LICENSE,
+        ),
+        DatasetSpec(
+            "moving_digits",
+            moving_digits.load_moving_digits,
+            moving_digits.TASK,
+            moving_digits.METRIC,
+            moving_digits.SOURCE,
+            moving_digits.LICENSE,
         ),
         DatasetSpec("kjv", kjv.load_kjv, kjv.TASK, kjv.METRIC, kjv.SOURCE, kjv.LICENSE),
         DatasetSpec(
