@@ -9,7 +9,15 @@ are imported lazily, inside the loaders; sktime and pmdarima come with ``pip ins
 
 from __future__ import annotations
 
-from rnnlab.data import digits, japanese_vowels, jsb, kjv, synthetic, taylor  # noqa: F401 (register)
+from rnnlab.data import (  # noqa: F401 (each module registers its datasets)
+    digits,
+    japanese_vowels,
+    jsb,
+    kjv,
+    moving_digits,
+    synthetic,
+    taylor,
+)
 from rnnlab.data._common import CACHE_ENV, cache_dir
 from rnnlab.data.batching import (
     Batch,

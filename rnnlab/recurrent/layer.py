@@ -1,5 +1,6 @@
 """``Recurrent``: the Flax module over the runners - stacks, bidirectional layers, dropout
-between layers and variational recurrent dropout; the scan implementation is an enum.
+between layers, variational recurrent dropout and the per-step noise of cells that need it
+(zoneout); the scan implementation is an enum.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells.base import Array, Carry, Cell
+from rnnlab.cells.base import Array, Carry, Cell, has_recurrent_matrix, noise_size
 from rnnlab.recurrent.parallel import parallel_rnn
 from rnnlab.recurrent.scan import rnn
 
@@ -34,6 +35,10 @@ class Recurrent(nn.Module):
     carry, or (forward carry, backward carry) when bidirectional. Passing that tuple back as
     ``initial_carry`` continues the sequence (truncated BPTT). Dropout needs
     ``deterministic=False`` and a ``"dropout"`` rng.
+
+    A cell with per-step noise (``noise_size`` > 0: zoneout) gets its noise features from
+    the layer: ``cell.with_noise(x, key)`` with a fresh key from the ``"dropout"`` rng per
+    layer and direction when ``deterministic=False``, their expectation (key None) otherwise.
     """
 
     cell: Cell
@@ -77,6 +82,12 @@ class Recurrent(nn.Module):
         if self.merge not in ("concat", "sum"):
             raise ValueError(f"merge must be 'concat' or 'sum', got {self.merge!r}.")
         scan = _scan(self.scan)
+        if not isinstance(self.cell, Cell):
+            raise TypeError(
+                f"{type(self.cell).__name__} is not a cell over (batch, time, features) "
+                "sequences; a ConvLSTM runs on frames with rnnlab.models.FramePredictor or "
+                "rnnlab.cells.conv_lstm."
+            )
         if scan is Scan.PARALLEL and self.recurrent_dropout:
             raise ValueError("recurrent_dropout needs scan='sequential' (it acts inside the loop).")
         for name in ("dropout", "recurrent_dropout"):
@@ -96,18 +107,27 @@ class Recurrent(nn.Module):
                 params = self.param(
                     f"layer{layer}_{suffix}", lambda k, n=in_size: self.cell.init(k, n)
                 )
+                if self.recurrent_dropout and not has_recurrent_matrix(params):
+                    raise ValueError(
+                        f"recurrent_dropout acts on the recurrent matmul, which "
+                        f"{type(self.cell).__name__} does not have; set it to 0 for this cell."
+                    )
+                x_in = h_BTD
+                if noise_size(self.cell):
+                    key = None if deterministic else self.make_rng("dropout")
+                    x_in = self.cell.with_noise(h_BTD, key)
                 carry0 = None
                 if initial_carry is not None:
                     carry0 = initial_carry[layer][d] if self.bidirectional else initial_carry[layer]
                 shape_carry = self.cell.initial_carry((x_BTD.shape[0],), h_BTD.dtype)
                 common = dict(lengths=lengths, initial_carry=carry0, reverse=reverse)
                 if scan is Scan.PARALLEL:
-                    y_BTH, carry = parallel_rnn(self.cell, params, h_BTD, **common)
+                    y_BTH, carry = parallel_rnn(self.cell, params, x_in, **common)
                 else:
                     y_BTH, carry = rnn(
                         self.cell,
                         params,
-                        h_BTD,
+                        x_in,
                         recurrent_mask=self._recurrent_mask(shape_carry, deterministic),
                         hoist=self.hoist,
                         custom_vjp=self.custom_vjp,
