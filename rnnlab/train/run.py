@@ -32,6 +32,7 @@ from rnnlab.train.population import (
     Trial,
     TrialResult,
     default_strategy,
+    group_for,
     population_trials,
 )
 
@@ -93,10 +94,11 @@ def _signature(trials: Sequence[Trial], strategy: str) -> dict:
                 d[section].pop(k)
         return d
 
-    return {
+    sig = {
         "trials": [{"config": strip(t.config), "seed": t.seed} for t in trials],
         "strategy": strategy,
     }
+    return json.loads(json.dumps(sig))  # as it reads back from run.json (tuples -> lists)
 
 
 def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -225,7 +227,7 @@ def run_trials(
     runner = Runner(strategy or default_strategy(config.data.batch_size), chunk_size, devices)
     P = len(trials)
     slots = -(-P // runner.n_shards) * runner.n_shards
-    group = Group(config, slots, runner)  # validates data and model before writing anything
+    group = group_for(config, slots, runner)  # checks data, model, metric before any write
     pop = Population(group)
     for i, t in enumerate(trials):
         pop.assign(i, t)
@@ -320,8 +322,7 @@ def load(workdir: str | os.PathLike) -> tuple[Config, Any, Any]:
         raise ValueError(f"{workdir} holds a population of {len(sig['trials'])} trials.")
     config = Config.from_dict(sig["trials"][0]["config"])
     trial = Trial(config, sig["trials"][0]["seed"])
-    runner = Runner(sig["strategy"])
-    group = Group(config, 1, runner)
+    group = group_for(config, 1, Runner(sig["strategy"]))
     pop = Population(group)
     pop.assign(0, trial)
     manager = checkpoint.Manager(os.path.join(workdir, "checkpoints"))
@@ -337,8 +338,7 @@ def load(workdir: str | os.PathLike) -> tuple[Config, Any, Any]:
 def evaluate(workdir: str | os.PathLike, split: str = "test") -> dict[str, float]:
     """Every metric of the best parameters of the run in ``workdir`` on ``split``."""
     config, _, params = load(workdir)
-    runner = Runner(default_strategy(config.data.batch_size))
-    group = Group(config, 1, runner)
+    group = group_for(config, 1, Runner(default_strategy(config.data.batch_size)))
     if split not in ("train", "valid", "test"):
         raise ValueError(f"split must be train, valid or test, got {split!r}.")
     from rnnlab.train import problem

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from rnnlab.models import SequenceModel
+from rnnlab import models
 from rnnlab.train import objectives, optim
 from rnnlab.train.config import Config
 from rnnlab.train.hparams import HParams
@@ -61,7 +61,7 @@ class Program:
 
     config: Config
     problem: Problem
-    model: SequenceModel
+    model: Any  # a flax module: SequenceModel, FramePredictor (rnnlab.models.build)
     steps_per_epoch: int
 
     @property
@@ -75,7 +75,7 @@ def make_program(config: Config, problem: Problem, hidden: int | None = None) ->
     model_cfg = config.model
     if hidden is not None:
         model_cfg = dataclasses.replace(model_cfg, hidden=hidden)
-    model = SequenceModel.from_config(model_cfg, problem.output_size, problem.head)
+    model = models.build(model_cfg, problem.output_size, problem.head)
     return Program(config, problem, model, problem.num_train // config.data.batch_size)
 
 
