@@ -87,18 +87,22 @@ def versions() -> dict[str, str]:
 
 
 def _signature(trials: Sequence[Trial], strategy: str) -> dict:
-    def strip(cfg: Config) -> dict:
-        d = cfg.to_dict()
-        for section, keys in _RESUMABLE.items():
-            for k in keys:
-                d[section].pop(k)
-        return d
-
     sig = {
-        "trials": [{"config": strip(t.config), "seed": t.seed} for t in trials],
+        "trials": [{"config": t.config.to_dict(), "seed": t.seed} for t in trials],
         "strategy": strategy,
     }
     return json.loads(json.dumps(sig))  # as it reads back from run.json (tuples -> lists)
+
+
+def _fixed(signature: dict) -> dict:
+    """The part of a run's signature a resume must match (the epoch limit and what is
+    displayed or logged may change)."""
+    out = json.loads(json.dumps(signature))
+    for t in out["trials"]:
+        for section, keys in _RESUMABLE.items():
+            for k in keys:
+                t["config"][section].pop(k, None)
+    return out
 
 
 def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -119,9 +123,10 @@ def _open_workdir(workdir: str, signature: dict, overwrite: bool) -> None:
         shutil.rmtree(workdir)
     if os.path.exists(path):
         with open(path) as f:
-            old = json.load(f)
-        if old != signature:
-            if len(old["trials"]) == len(signature["trials"]):
+            old = _fixed(json.load(f))
+        new = _fixed(signature)
+        if old != new:
+            if len(old["trials"]) == len(new["trials"]):
                 diffs = sorted(
                     {d for a, b in zip(old["trials"], signature["trials"]) for d in _diff(a, b)}
                     | ({"strategy"} if old["strategy"] != signature["strategy"] else set())
@@ -132,7 +137,6 @@ def _open_workdir(workdir: str, signature: dict, overwrite: bool) -> None:
                 f"{workdir} holds a different run (it differs in {', '.join(diffs)}); "
                 "use another workdir, or --overwrite to replace it."
             )
-        return
     os.makedirs(workdir, exist_ok=True)
     with open(path, "w") as f:
         json.dump(signature, f, indent=1)

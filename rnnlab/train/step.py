@@ -227,6 +227,7 @@ def epoch_end(program: Program, state: TrainState, metric: Array) -> TrainState:
 def resume(state: TrainState, max_epochs: int, patience: int | None) -> TrainState:
     """A finished trial given a higher epoch limit trains on, unless it diverged or early
     stopping ended it."""
-    stopped = patience is not None and state.bad_epochs >= patience
-    go = (~state.diverged) & (~jnp.asarray(stopped)) & (state.epoch < max_epochs)
-    return state._replace(max_epochs=jnp.asarray(max_epochs, jnp.int32), active=go)
+    stopped = (state.bad_epochs >= patience) if patience is not None else False
+    go = ~state.diverged & ~jnp.asarray(stopped) & (state.epoch < max_epochs)
+    limit = jnp.full(jnp.shape(state.epoch), max_epochs, jnp.int32)
+    return state._replace(max_epochs=limit, active=go)
