@@ -37,8 +37,13 @@ def trials(n: int, limit: int, epochs: int, patience: int, seed: int = 0) -> lis
     lr = np.exp(rng.uniform(np.log(1e-6), np.log(1e-2), n))
     base = Config.from_dict(
         {
-            "data": {"name": "jsb", "options": {"limit": limit}, "batch_size": 1,
-                     "pad_multiple": 32, "eval_batch_size": 128},
+            "data": {
+                "name": "jsb",
+                "options": {"limit": limit},
+                "batch_size": 1,
+                "pad_multiple": 32,
+                "eval_batch_size": 128,
+            },
             "model": {"cell": "lstm", "cell_options": {"variant": "V"}},
             "optim": {"name": "sgd", "momentum": 0.9},
             "loop": {"epochs": epochs, "patience": patience, "progress": False},
@@ -70,7 +75,7 @@ def run(rows: str, ts: list[Trial], slots: int) -> list[dict]:
         if reference is None:
             reference = best
         useful = sum(r.epochs_trained for r in res)
-        slot_epochs = sum(s["slot_epochs"] for s in _last_per_group(stats)) or useful
+        slot_epochs = sum(s["slot_epochs"] for s in stats if s["final"]) or useful
         out.append(
             {
                 "row": row,
@@ -84,16 +89,6 @@ def run(rows: str, ts: list[Trial], slots: int) -> list[dict]:
         )
         print(json.dumps(out[-1]), flush=True)
     return out
-
-
-def _last_per_group(stats: list[dict]) -> list[dict]:
-    """run_queue reports cumulative counts per group; keep each group's last report."""
-    last, prev = [], None
-    for s in stats:
-        if prev is not None and s["slot_epochs"] < prev["slot_epochs"]:
-            last.append(prev)
-        prev = s
-    return [*last, prev] if prev is not None else []
 
 
 def main() -> None:

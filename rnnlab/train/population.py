@@ -389,8 +389,8 @@ def run_queue(
     All trials must share ``program_key``. ``on_epoch(trial, record)`` follows each of a
     trial's epochs, ``on_done(trial, result)`` its end. Returns the results in the order the
     trials were taken. ``pad=False`` trains every trial at its own hidden size (all must
-    then be equal). Utilisation (useful trial-epochs / slot-epochs) is reported to
-    ``progress(stats)`` after every epoch.
+    then be equal). ``progress({"useful", "slot_epochs", "final"})`` after every epoch and
+    at the end: slot utilisation is useful trial-epochs / slot-epochs.
     """
     first = next_trial()
     if first is None:
@@ -435,8 +435,10 @@ def run_queue(
             report(pop.finish([s]))
             pop.assign(s, t)
         if progress is not None:
-            progress({"useful": useful, "slot_epochs": total, "utilisation": useful / total})
+            progress({"useful": useful, "slot_epochs": total, "final": False})
     report(pop.finish([s for s, sl in enumerate(pop.slots) if sl is not None and not sl.ended]))
+    if progress is not None:
+        progress({"useful": useful, "slot_epochs": total, "final": True})
     return [results[i] for i in sorted(results)]
 
 
