@@ -9,6 +9,7 @@ at one of two speed levels ~30% apart, research/perf_baseline.md).
 
     python benchmarks/bench_lstm.py                 # all rows, 3 rounds, ~4 min on 2 cores
     python benchmarks/bench_lstm.py --only rnnlab   # rows whose name contains "rnnlab"
+    python benchmarks/bench_lstm.py --gpu           # on a GPU: JAX rows + cuDNN reference
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ JAX_ROWS = {
     ),
     "flax.linen RNN(OptimizedLSTMCell)": dict(flax=True),
 }
+CUDNN_ROW = "jax.experimental.rnn.lstm (cuDNN)"  # GPU only: --gpu
 TORCH_ROW = "torch.nn.LSTM (eager)"
 
 
@@ -71,12 +73,21 @@ def run_jax(name: str, reps: int, rep_seconds: float) -> dict:
 
     import rnnlab as rl
 
-    opts = dict(JAX_ROWS[name])
+    opts = dict(JAX_ROWS[name]) if name != CUDNN_ROW else {"cudnn": True}
     x_np, y_np = _data()
     x_BTD, y_BTD = jnp.asarray(x_np), jnp.asarray(y_np)
     key = jax.random.PRNGKey(0)
     head = nn.Dense(D)
-    if opts.pop("flax", False):
+    if opts.pop("cudnn", False):
+        from jax.experimental import rnn as jrnn
+
+        p_rnn = jrnn.init_lstm_weight(key, D, H, 1, False)
+        zeros = jnp.zeros((1, B, H))
+        lengths = jnp.full((B,), T, jnp.int32)
+
+        def features(p, x):
+            return jrnn.lstm(x, zeros, zeros, p, lengths, D, H, 1, 0.0, False)[0]
+    elif opts.pop("flax", False):
         rnn_mod = nn.RNN(nn.OptimizedLSTMCell(H))
         p_rnn = rnn_mod.init(key, x_BTD)
 
@@ -158,6 +169,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3, help="fresh processes per row")
     ap.add_argument("--rep-seconds", type=float, default=0.3)
+    ap.add_argument("--gpu", action="store_true", help="JAX rows plus cuDNN, no torch row")
     ap.add_argument("--row", help=argparse.SUPPRESS)  # internal: run one row in this process
     args = ap.parse_args()
     if args.row:
@@ -169,7 +181,8 @@ def main() -> None:
         )
         print("RESULT " + json.dumps(res))
         return
-    rows = [r for r in [TORCH_ROW, *JAX_ROWS] if args.only.lower() in r.lower()]
+    every = [*JAX_ROWS, CUDNN_ROW] if args.gpu else [TORCH_ROW, *JAX_ROWS]
+    rows = [r for r in every if args.only.lower() in r.lower()]
     print(f"# LSTM training step, D={D} T={T} B={B} H={H}, BCE next-step, SGD+momentum\n")
     print(versions())
     print(f"{args.rounds} rounds, each row in a fresh process per round (order rotated)\n")
@@ -179,10 +192,11 @@ def main() -> None:
             res = _run_row(row, args)
             if res is not None:
                 results[row].append(res)
-    print("| implementation | compile s | median ms/step | rounds ms | seq/s | vs torch |")
+    ref = "cuDNN" if args.gpu else "torch"
+    print(f"| implementation | compile s | median ms/step | rounds ms | seq/s | vs {ref} |")
     print("|---|---:|---:|---:|---:|---:|")
     medians = {row: statistics.median(x["median_ms"] for x in v) for row, v in results.items() if v}
-    torch_ms = medians.get(TORCH_ROW)
+    torch_ms = medians.get(CUDNN_ROW if args.gpu else TORCH_ROW)
     for row in rows:
         if row not in medians:
             print(f"| {row} | failed | | | | |")

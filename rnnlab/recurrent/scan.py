@@ -104,15 +104,10 @@ def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, save
     return (carry, out, None) if not save else (carry, out[0], out[1])
 
 
-_EXP = {"dr2d": True, "dw2d": True}
-
-
 def _weight_gradient(a_TBK: Array, d_TBG: Array) -> Array:
     """sum_t a_t^T d_t as one (T*B, K)^T @ (T*B, G) matmul. Written on 2-D operands with the
     contracting axis first, XLA:CPU emits one dot with no transposes; the 3-D einsum became
-    two transposing copies plus a slower dot (benchmarks/README.md)."""
-    if not _EXP["dr2d"]:
-        return jnp.einsum("tbk,tbg->kg", a_TBK, d_TBG)
+    two transposing copies plus a dot that ran ~1.5x slower (benchmarks/README.md)."""
     a = a_TBK.reshape(-1, a_TBK.shape[-1])
     d = d_TBG.reshape(-1, d_TBG.shape[-1])
     return jax.lax.dot_general(a, d, (((0,), (0,)), ((), ())))
@@ -158,14 +153,10 @@ def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
     dR = _weight_gradient(r_TBK, dv_TBG)
     # On (T*B, .) rows, the transposed projection's dW is a dot contracting the rows' axis
     # first, which XLA:CPU runs without transposing copies (see _weight_gradient).
-    T, B = x_TBD.shape[:2]
-    if _EXP["dw2d"]:
-        _, vjp_project = jax.vjp(cell.project, params, x_TBD.reshape(T * B, -1))
-        dparams, dx = vjp_project(du_TBG.reshape(T * B, -1))
-        dx_TBD = dx.reshape(x_TBD.shape)
-    else:
-        _, vjp_project = jax.vjp(cell.project, params, x_TBD)
-        dparams, dx_TBD = vjp_project(du_TBG)
+    rows = x_TBD.shape[0] * x_TBD.shape[1]
+    _, vjp_project = jax.vjp(cell.project, params, x_TBD.reshape(rows, *x_TBD.shape[2:]))
+    dparams, dx = vjp_project(du_TBG.reshape(rows, *du_TBG.shape[2:]))
+    dx_TBD = dx.reshape(x_TBD.shape)
     dparams = {**dparams, "R": dparams["R"] + dR}
     dparams = {k: v + drest[k] if k in drest else v for k, v in dparams.items()}
     dmask = None if mask_TB is None else np.zeros(mask_TB.shape, jax.dtypes.float0)
