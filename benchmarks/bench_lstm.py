@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -50,19 +51,22 @@ def _data(seed: int = 0):
     return roll[:, :-1], roll[:, 1:]
 
 
-def _time(step, reps: int, rep_seconds: float) -> tuple[float, list[float]]:
+def _time(step, reps: int, rep_seconds: float) -> tuple[float, list[float], float]:
+    """Median wall ms per step, each repetition's wall ms, and the median CPU ms per step
+    (all threads of the process: on a loaded machine it moves less than wall time)."""
     for _ in range(3):
         step()
     t0 = time.perf_counter()
     step()
     n = max(1, int(rep_seconds / max(time.perf_counter() - t0, 1e-6)))
-    times = []
+    times, cpu = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(n):
             step()
         times.append((time.perf_counter() - t0) / n * 1e3)
-    return statistics.median(times), times
+        cpu.append((time.process_time() - c0) / n * 1e3)
+    return statistics.median(times), times, statistics.median(cpu)
 
 
 def run_jax(name: str, reps: int, rep_seconds: float) -> dict:
@@ -124,8 +128,8 @@ def run_jax(name: str, reps: int, rep_seconds: float) -> dict:
         state[0], state[1], loss = compiled(state[0], state[1], x_BTD, y_BTD)
         loss.block_until_ready()
 
-    median, times = _time(step, reps, rep_seconds)
-    return dict(name=name, compile_s=compile_s, median_ms=median, times=times)
+    median, times, cpu = _time(step, reps, rep_seconds)
+    return dict(name=name, compile_s=compile_s, median_ms=median, times=times, cpu_ms=cpu)
 
 
 def run_torch(reps: int, rep_seconds: float) -> dict:
@@ -146,8 +150,8 @@ def run_torch(reps: int, rep_seconds: float) -> dict:
         loss.backward()
         opt.step()
 
-    median, times = _time(step, reps, rep_seconds)
-    return dict(name=TORCH_ROW, compile_s=None, median_ms=median, times=times)
+    median, times, cpu = _time(step, reps, rep_seconds)
+    return dict(name=TORCH_ROW, compile_s=None, median_ms=median, times=times, cpu_ms=cpu)
 
 
 def versions() -> str:
@@ -185,7 +189,8 @@ def main() -> None:
     rows = [r for r in every if args.only.lower() in r.lower()]
     print(f"# LSTM training step, D={D} T={T} B={B} H={H}, BCE next-step, SGD+momentum\n")
     print(versions())
-    print(f"{args.rounds} rounds, each row in a fresh process per round (order rotated)\n")
+    print(f"{args.rounds} rounds, each row in a fresh process per round (order rotated)")
+    print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
     results: dict[str, list[dict]] = {row: [] for row in rows}
     for r in range(args.rounds):
         for row in rows[r % len(rows) :] + rows[: r % len(rows)]:
@@ -193,7 +198,7 @@ def main() -> None:
             if res is not None:
                 results[row].append(res)
     ref = "cuDNN" if args.gpu else "torch"
-    print(f"| implementation | compile s | median ms/step | rounds ms | seq/s | vs {ref} |")
+    print(f"| implementation | compile s | median ms/step | rounds ms | CPU ms/step | vs {ref} |")
     print("|---|---:|---:|---:|---:|---:|")
     medians = {row: statistics.median(x["median_ms"] for x in v) for row, v in results.items() if v}
     torch_ms = medians.get(CUDNN_ROW if args.gpu else TORCH_ROW)
@@ -205,10 +210,8 @@ def main() -> None:
         comp = f"{statistics.median(compiles):.2f}" if compiles else "-"
         rounds = ", ".join(f"{x['median_ms']:.1f}" for x in results[row])
         ratio = f"{torch_ms / medians[row]:.2f}x" if torch_ms else "-"
-        print(
-            f"| {row} | {comp} | {medians[row]:.2f} | {rounds} | {B / medians[row] * 1e3:.0f} "
-            f"| {ratio} |"
-        )
+        cpu = statistics.median(x["cpu_ms"] for x in results[row])
+        print(f"| {row} | {comp} | {medians[row]:.2f} | {rounds} | {cpu:.1f} | {ratio} |")
 
 
 def _run_row(row: str, args: argparse.Namespace) -> dict | None:
