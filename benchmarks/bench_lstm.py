@@ -136,7 +136,7 @@ def run_torch(reps: int, rep_seconds: float) -> dict:
     import torch
 
     torch.manual_seed(0)
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("RNNLAB_BENCH_TORCH_THREADS", "2")))
     x_np, y_np = _data()
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np)
     lstm, head = torch.nn.LSTM(D, H, batch_first=True), torch.nn.Linear(H, D)

@@ -11,6 +11,7 @@ no dx for the data; research/perf_population.md):
 
     python benchmarks/bench_population.py --quick                 # one 2-thread process
     python benchmarks/bench_population.py --quick --processes 2   # 1 single-thread worker/core
+    RNNLAB_BENCH_TORCH_THREADS=1 python benchmarks/bench_population.py --quick --kinds torch
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def torch_loop(P: int, B: int, min_time: float, reps: int) -> float:
     import torch
 
     torch.manual_seed(0)
+    torch.set_num_threads(int(os.environ.get("RNNLAB_BENCH_TORCH_THREADS", "2")))
     models, opts = [], []
     for _ in range(P):
         m = torch.nn.ModuleDict(
@@ -140,6 +142,7 @@ def measure(kind: str, P: int, B: int, min_time: float, reps: int) -> float:
 
 def _worker(rank, n_workers, rows, min_time, reps, barrier, queue):
     os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"
+    os.environ["RNNLAB_BENCH_TORCH_THREADS"] = "1"
     if hasattr(os, "sched_setaffinity"):
         cpus = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {cpus[rank % len(cpus)]})
