@@ -106,8 +106,8 @@ def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, save
 
 def _weight_gradient(a_TBK: Array, d_TBG: Array) -> Array:
     """sum_t a_t^T d_t as one (T*B, K)^T @ (T*B, G) matmul. Written on 2-D operands with the
-    contracting axis first, XLA:CPU emits one dot with no transposes; the 3-D einsum became
-    two transposing copies plus a dot that ran ~1.5x slower (benchmarks/README.md)."""
+    contracting axis first, XLA:CPU emits one dot with no copy; the 3-D einsum became two
+    transposing copies plus a dot, about twice the time (benchmarks/README.md, section 0)."""
     a = a_TBK.reshape(-1, a_TBK.shape[-1])
     d = d_TBG.reshape(-1, d_TBG.shape[-1])
     return jax.lax.dot_general(a, d, (((0,), (0,)), ((), ())))
