@@ -9,12 +9,14 @@ at one of two speed levels ~30% apart, research/perf_baseline.md).
 
     python benchmarks/bench_lstm.py                 # all rows, 3 rounds, ~4 min on 2 cores
     python benchmarks/bench_lstm.py --only rnnlab   # rows whose name contains "rnnlab"
+    python benchmarks/bench_lstm.py --gpu           # on a GPU: JAX rows + cuDNN reference
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -37,6 +39,7 @@ JAX_ROWS = {
     ),
     "flax.linen RNN(OptimizedLSTMCell)": dict(flax=True),
 }
+CUDNN_ROW = "jax.experimental.rnn.lstm (cuDNN)"  # GPU only: --gpu
 TORCH_ROW = "torch.nn.LSTM (eager)"
 
 
@@ -48,19 +51,22 @@ def _data(seed: int = 0):
     return roll[:, :-1], roll[:, 1:]
 
 
-def _time(step, reps: int, rep_seconds: float) -> tuple[float, list[float]]:
+def _time(step, reps: int, rep_seconds: float) -> tuple[float, list[float], float]:
+    """Median wall ms per step, each repetition's wall ms, and the median CPU ms per step
+    (all threads of the process: on a loaded machine it moves less than wall time)."""
     for _ in range(3):
         step()
     t0 = time.perf_counter()
     step()
     n = max(1, int(rep_seconds / max(time.perf_counter() - t0, 1e-6)))
-    times = []
+    times, cpu = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(n):
             step()
         times.append((time.perf_counter() - t0) / n * 1e3)
-    return statistics.median(times), times
+        cpu.append((time.process_time() - c0) / n * 1e3)
+    return statistics.median(times), times, statistics.median(cpu)
 
 
 def run_jax(name: str, reps: int, rep_seconds: float) -> dict:
@@ -71,12 +77,21 @@ def run_jax(name: str, reps: int, rep_seconds: float) -> dict:
 
     import rnnlab as rl
 
-    opts = dict(JAX_ROWS[name])
+    opts = dict(JAX_ROWS[name]) if name != CUDNN_ROW else {"cudnn": True}
     x_np, y_np = _data()
     x_BTD, y_BTD = jnp.asarray(x_np), jnp.asarray(y_np)
     key = jax.random.PRNGKey(0)
     head = nn.Dense(D)
-    if opts.pop("flax", False):
+    if opts.pop("cudnn", False):
+        from jax.experimental import rnn as jrnn
+
+        p_rnn = jrnn.init_lstm_weight(key, D, H, 1, False)
+        zeros = jnp.zeros((1, B, H))
+        lengths = jnp.full((B,), T, jnp.int32)
+
+        def features(p, x):
+            return jrnn.lstm(x, zeros, zeros, p, lengths, D, H, 1, 0.0, False)[0]
+    elif opts.pop("flax", False):
         rnn_mod = nn.RNN(nn.OptimizedLSTMCell(H))
         p_rnn = rnn_mod.init(key, x_BTD)
 
@@ -113,15 +128,15 @@ def run_jax(name: str, reps: int, rep_seconds: float) -> dict:
         state[0], state[1], loss = compiled(state[0], state[1], x_BTD, y_BTD)
         loss.block_until_ready()
 
-    median, times = _time(step, reps, rep_seconds)
-    return dict(name=name, compile_s=compile_s, median_ms=median, times=times)
+    median, times, cpu = _time(step, reps, rep_seconds)
+    return dict(name=name, compile_s=compile_s, median_ms=median, times=times, cpu_ms=cpu)
 
 
 def run_torch(reps: int, rep_seconds: float) -> dict:
     import torch
 
     torch.manual_seed(0)
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("RNNLAB_BENCH_TORCH_THREADS", "2")))
     x_np, y_np = _data()
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np)
     lstm, head = torch.nn.LSTM(D, H, batch_first=True), torch.nn.Linear(H, D)
@@ -135,8 +150,8 @@ def run_torch(reps: int, rep_seconds: float) -> dict:
         loss.backward()
         opt.step()
 
-    median, times = _time(step, reps, rep_seconds)
-    return dict(name=TORCH_ROW, compile_s=None, median_ms=median, times=times)
+    median, times, cpu = _time(step, reps, rep_seconds)
+    return dict(name=TORCH_ROW, compile_s=None, median_ms=median, times=times, cpu_ms=cpu)
 
 
 def versions() -> str:
@@ -158,6 +173,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3, help="fresh processes per row")
     ap.add_argument("--rep-seconds", type=float, default=0.3)
+    ap.add_argument("--gpu", action="store_true", help="JAX rows plus cuDNN, no torch row")
     ap.add_argument("--row", help=argparse.SUPPRESS)  # internal: run one row in this process
     args = ap.parse_args()
     if args.row:
@@ -169,20 +185,23 @@ def main() -> None:
         )
         print("RESULT " + json.dumps(res))
         return
-    rows = [r for r in [TORCH_ROW, *JAX_ROWS] if args.only.lower() in r.lower()]
+    every = [*JAX_ROWS, CUDNN_ROW] if args.gpu else [TORCH_ROW, *JAX_ROWS]
+    rows = [r for r in every if args.only.lower() in r.lower()]
     print(f"# LSTM training step, D={D} T={T} B={B} H={H}, BCE next-step, SGD+momentum\n")
     print(versions())
-    print(f"{args.rounds} rounds, each row in a fresh process per round (order rotated)\n")
+    print(f"{args.rounds} rounds, each row in a fresh process per round (order rotated)")
+    print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
     results: dict[str, list[dict]] = {row: [] for row in rows}
     for r in range(args.rounds):
         for row in rows[r % len(rows) :] + rows[: r % len(rows)]:
             res = _run_row(row, args)
             if res is not None:
                 results[row].append(res)
-    print("| implementation | compile s | median ms/step | rounds ms | seq/s | vs torch |")
+    ref = "cuDNN" if args.gpu else "torch"
+    print(f"| implementation | compile s | median ms/step | rounds ms | CPU ms/step | vs {ref} |")
     print("|---|---:|---:|---:|---:|---:|")
     medians = {row: statistics.median(x["median_ms"] for x in v) for row, v in results.items() if v}
-    torch_ms = medians.get(TORCH_ROW)
+    torch_ms = medians.get(CUDNN_ROW if args.gpu else TORCH_ROW)
     for row in rows:
         if row not in medians:
             print(f"| {row} | failed | | | | |")
@@ -191,10 +210,8 @@ def main() -> None:
         comp = f"{statistics.median(compiles):.2f}" if compiles else "-"
         rounds = ", ".join(f"{x['median_ms']:.1f}" for x in results[row])
         ratio = f"{torch_ms / medians[row]:.2f}x" if torch_ms else "-"
-        print(
-            f"| {row} | {comp} | {medians[row]:.2f} | {rounds} | {B / medians[row] * 1e3:.0f} "
-            f"| {ratio} |"
-        )
+        cpu = statistics.median(x["cpu_ms"] for x in results[row])
+        print(f"| {row} | {comp} | {medians[row]:.2f} | {rounds} | {cpu:.1f} | {ratio} |")
 
 
 def _run_row(row: str, args: argparse.Namespace) -> dict | None:

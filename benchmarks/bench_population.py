@@ -11,6 +11,7 @@ no dx for the data; research/perf_population.md):
 
     python benchmarks/bench_population.py --quick                 # one 2-thread process
     python benchmarks/bench_population.py --quick --processes 2   # 1 single-thread worker/core
+    RNNLAB_BENCH_TORCH_THREADS=1 python benchmarks/bench_population.py --quick --kinds torch
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def torch_loop(P: int, B: int, min_time: float, reps: int) -> float:
     import torch
 
     torch.manual_seed(0)
+    torch.set_num_threads(int(os.environ.get("RNNLAB_BENCH_TORCH_THREADS", "2")))
     models, opts = [], []
     for _ in range(P):
         m = torch.nn.ModuleDict(
@@ -140,12 +142,16 @@ def measure(kind: str, P: int, B: int, min_time: float, reps: int) -> float:
 
 def _worker(rank, n_workers, rows, min_time, reps, barrier, queue):
     os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"
+    os.environ["RNNLAB_BENCH_TORCH_THREADS"] = "1"
     if hasattr(os, "sched_setaffinity"):
         cpus = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {cpus[rank % len(cpus)]})
-    import torch
+    try:
+        import torch
 
-    torch.set_num_threads(1)
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
     for kind, P, B in rows:
         share = P // n_workers + (1 if rank < P % n_workers else 0)
         barrier.wait()
@@ -189,8 +195,14 @@ def main(argv=None) -> int:
         rows = [r for r in rows if not (r[0] in ("vmap", "chunked") and r[1] == 1)]
 
     import jax
-    import torch
 
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:  # a GPU machine may lack torch: run without the torch rows
+        torch_version = "missing"
+        rows = [r for r in rows if r[0] != "torch"]
     t_start = time.time()
     gf = matmul_gflops()
     if args.processes > 1:
@@ -206,7 +218,8 @@ def main(argv=None) -> int:
             )
     lines = [
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"python {platform.python_version()}, jax {jax.__version__}, torch {torch.__version__}",
+        f"python {platform.python_version()}, jax {jax.__version__}, torch {torch_version}; "
+        f"backend {jax.default_backend()}",
         f"command: python benchmarks/bench_population.py {' '.join(argv or sys.argv[1:])}",
         f"processes: {args.processes}; 1024^3 fp32 matmul (jax, this process): {gf:.0f} GFLOP/s; "
         f"wall {time.time() - t_start:.0f} s; load average at the end: "

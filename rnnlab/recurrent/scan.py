@@ -110,6 +110,15 @@ def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, save
     return (carry, out, None) if not save else (carry, out[0], out[1])
 
 
+def _weight_gradient(a_TBK: Array, d_TBG: Array) -> Array:
+    """sum_t a_t^T d_t as one (T*B, K)^T @ (T*B, G) matmul. Written on 2-D operands with the
+    contracting axis first, XLA:CPU emits one dot with no copy; the 3-D einsum became two
+    transposing copies plus a dot, about twice the time (benchmarks/README.md, section 0)."""
+    a = a_TBK.reshape(-1, a_TBK.shape[-1])
+    d = d_TBG.reshape(-1, d_TBG.shape[-1])
+    return jax.lax.dot_general(a, d, (((0,), (0,)), ((), ())))
+
+
 @partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
 def _recur_custom(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK):
     carry, y_TBH, _ = _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, False)
@@ -145,10 +154,14 @@ def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
     du_TBG, dv_TBG = dz[0], dz[-1]
 
     # All weight gradients as one matmul over the T*B rows, outside the loop.
-    _, vjp_project = jax.vjp(cell.project, params, x_TBD)
-    dparams, dx_TBD = vjp_project(du_TBG)
+    # On (T*B, .) rows, the transposed projection's dW is a dot contracting the rows' axis
+    # first, which XLA:CPU runs without transposing copies (see _weight_gradient).
+    rows = x_TBD.shape[0] * x_TBD.shape[1]
+    _, vjp_project = jax.vjp(cell.project, params, x_TBD.reshape(rows, *x_TBD.shape[2:]))
+    dparams, dx = vjp_project(du_TBG.reshape(rows, *du_TBG.shape[2:]))
+    dx_TBD = dx.reshape(x_TBD.shape)
     if R_T is not None:
-        dparams = {**dparams, "R": dparams["R"] + jnp.einsum("tbk,tbg->kg", r_TBK, dv_TBG)}
+        dparams = {**dparams, "R": dparams["R"] + _weight_gradient(r_TBK, dv_TBG)}
     dparams = {k: v + drest[k] if k in drest else v for k, v in dparams.items()}
     dmask = None if mask_TB is None else np.zeros(mask_TB.shape, jax.dtypes.float0)
     return dparams, dcarry_0, dx_TBD, dmask, drmask
