@@ -74,6 +74,8 @@ def structure(config: Config, bucket: int | None = None) -> dict:
         d["optim"].pop(k)
     for k in _PER_TRIAL_LOOP:
         d["loop"].pop(k)
+    if config.optim.schedule != "warmup_cosine":  # the epoch limit is per-trial state
+        d["loop"].pop("epochs")
     if bucket is not None:
         d["model"]["hidden"] = bucket
     return d

@@ -152,7 +152,7 @@ def train_step(
 
     loss, grads = jax.value_and_grad(loss_fn)(state.params)
     grads = jax.tree.map(jnp.multiply, grads, state.grad_mask)
-    total = program.steps_per_epoch * c.loop.epochs
+    total = program.steps_per_epoch * c.loop.epochs  # only warmup_cosine reads it
     factor = optim.schedule(c.optim, total, program.steps_per_epoch)(state.step) * state.lr_scale
     updates, opt_state = optim.update(c.optim, hp, factor, grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)

@@ -34,7 +34,18 @@ def test_special_cases_are_listed_cells():
     assert set(SPECIAL) <= set(cells.available())
 
 
-@pytest.mark.parametrize("name", sorted(cells.available()))
+# the cells whose training needed the engine's own paths run by default; the rest are slow
+# (tests/test_cells_train.py trains every cell in a plain optax loop)
+FAST = {"lstm", "zoneout", "lru", "convlstm", "indrnn", "mingru"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        n if n in FAST else pytest.param(n, marks=pytest.mark.slow)
+        for n in sorted(cells.available())
+    ],
+)
 def test_cell_trains_and_checkpoints(name, tmp_path):
     cfg = _config(name)
     first = train(cfg.override({"loop.epochs": 1}), tmp_path)
