@@ -126,7 +126,8 @@ def population_batch(padded: Padded, idx_PB: np.ndarray, pad_multiple: int) -> B
     longest = int(np.max(b.lengths[idx_PB]))
     T = min(data.padded_length(longest, multiple=pad_multiple), T_max)
     y = b.y[idx_PB, :T] if padded.per_step else b.y[idx_PB]
-    y_lengths = b.y_lengths[idx_PB] if b.y_lengths.size else np.zeros((0,), np.int32)
+    P = idx_PB.shape[0]
+    y_lengths = b.y_lengths[idx_PB] if b.y_lengths.size else np.zeros((P, 0), np.int32)
     return Batch(b.x[idx_PB, :T], b.lengths[idx_PB], y, y_lengths)
 
 
