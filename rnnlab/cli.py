@@ -36,6 +36,7 @@ def _cmd_cells(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subcommand per area."""
     from rnnlab.data.cli import add_data_subparser
+    from rnnlab.sweep.cli import add_study_subparser, add_sweep_subparser
     from rnnlab.train.cli import add_train_subparser
 
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     cells.set_defaults(func=_cmd_cells)
 
     add_data_subparser(subparsers)
+    add_sweep_subparser(subparsers)
+    add_study_subparser(subparsers)
     return parser
 
 
