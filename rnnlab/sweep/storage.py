@@ -142,7 +142,7 @@ def _ensure_dir(path: str) -> None:
 def study_lock(spec: StorageSpec, storage: Any, study: str) -> Iterator[None]:
     """Exclusive across processes (and machines, for a server) for the study ``study``."""
     if spec.kind in ("sqlite", "journal"):
-        lock_path = f"{spec.path}.lock"
+        lock_path = f"{spec.path}.rnnlab-lock"  # not .lock: the journal uses that name
         _ensure_dir(lock_path)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
