@@ -126,6 +126,12 @@ class Queue:
         self.lease_seconds = float(lease_seconds)
         self.owner = owner_id()
 
+    def close(self) -> None:
+        """Close the storage's database connections (a server's pool)."""
+        engine = getattr(self.storage, "engine", None)
+        if engine is not None:
+            engine.dispose()
+
     def lock(self) -> Any:
         return study_lock(self.spec, self.storage, self.study_name)
 

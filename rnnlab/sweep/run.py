@@ -183,6 +183,7 @@ def run_sweep(
             p.wait()
         raise
     summary = prep.queue.summary()
+    prep.queue.close()
     live.finish(summary)
     summary["worker_exit_codes"] = [p.returncode for p in procs]
     if any(p.returncode for p in procs):

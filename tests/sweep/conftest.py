@@ -74,9 +74,9 @@ def postgres_url():
             "PostgreSQL server binaries (initdb, pg_ctl) not found; apt-get install postgresql"
         )
     try:
-        import psycopg2  # noqa: F401
+        import psycopg  # noqa: F401
     except ImportError:
-        pytest.skip("psycopg2 not installed (pip install psycopg2-binary)")
+        pytest.skip("psycopg not installed (pip install 'psycopg[binary]')")
     prefix, user = _as_user()
     folder = tempfile.mkdtemp(prefix="rnnlab-pg-")
     data = os.path.join(folder, "data")
@@ -124,11 +124,9 @@ def postgres_url():
 @pytest.fixture
 def pg_database(postgres_url):
     """A fresh database on the session's server, one per test."""
-    import psycopg2
+    import psycopg
 
     name = f"t{os.getpid()}_{time.monotonic_ns()}"
-    con = psycopg2.connect(postgres_url)
-    con.autocommit = True
-    con.cursor().execute(f"CREATE DATABASE {name}")
-    con.close()
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
     return postgres_url.rsplit("/", 1)[0] + "/" + name
