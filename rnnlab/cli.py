@@ -35,11 +35,14 @@ def _cmd_cells(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subcommand per area."""
+    from rnnlab import __version__
+    from rnnlab.analysis.cli import add_analyze_subparser
     from rnnlab.data.cli import add_data_subparser
     from rnnlab.sweep.cli import add_study_subparser, add_sweep_subparser
     from rnnlab.train.cli import add_train_subparser
 
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_train_subparser(subparsers)
 
@@ -56,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     cells.set_defaults(func=_cmd_cells)
 
     add_data_subparser(subparsers)
+    add_analyze_subparser(subparsers)
     add_sweep_subparser(subparsers)
     add_study_subparser(subparsers)
     return parser

@@ -10,27 +10,23 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from rnnlab.train import TrainConfig, train_and_evaluate
+from rnnlab.train import Config, DataConfig, LoopConfig, ModelConfig, OptimConfig, train
 
 
 def jsb_config(cell: str, *, hidden: int, epochs: int, lr: float, seed: int, limit: int | None):
     """One-layer next-step model on JSB Chorales (the Odyssey music task)."""
-    return TrainConfig(
-        dataset="jsb",
-        dataset_options={} if limit is None else {"limit": limit},
-        cell=cell,
-        hidden=hidden,
-        optimizer="adam",
-        lr=lr,
-        clip_norm=1.0,
-        batch_size=16,
-        bucket=8,
-        pad_multiple=32,
-        eval_batch_size=128,
-        epochs=epochs,
-        patience=10,
-        metric="loss",
-        seed=seed,
+    return Config(
+        data=DataConfig(
+            "jsb",
+            {} if limit is None else {"limit": limit},
+            batch_size=16,
+            bucket=8,
+            pad_multiple=32,
+            eval_batch_size=128,
+        ),
+        model=ModelConfig(cell, hidden),
+        optim=OptimConfig(name="adam", lr=lr, clip_norm=1.0),
+        loop=LoopConfig(epochs=epochs, patience=10, metric="loss", seed=seed),
     )
 
 
@@ -48,13 +44,13 @@ def compare(
     for name in cell_names:
         start = time.perf_counter()
         config = jsb_config(name, hidden=hidden, epochs=epochs, lr=lr, seed=seed, limit=limit)
-        result = train_and_evaluate(config)
+        result = train(config)
         rows.append(
             dict(
                 cell=name,
-                valid_nll=result["valid"]["loss"],
-                test_nll=result["test"]["loss"],
-                best_epoch=result["best_epoch"],
+                valid_nll=result.valid["loss"],
+                test_nll=result.test["loss"],
+                best_epoch=result.best_epoch,
                 seconds=time.perf_counter() - start,
             )
         )

@@ -1,4 +1,5 @@
-"""Issue 6 cells against float64 NumPy references written from the papers' equations.
+"""MGU, MUT, IndRNN, layer-norm LSTM, minGRU/minLSTM, LRU, zoneout and ConvLSTM against
+float64 NumPy references written from the papers' equations.
 
 Each reference is a per-step Python loop over one unpadded sequence; the library runs a padded
 batch through ``rnnlab.rnn`` (or ``parallel_rnn`` / ``conv_lstm``) and must match it to ~1e-10,
@@ -120,13 +121,15 @@ def ref_minlstm(p, h, x):
 
 
 def ref_lru(p, carry, u):
+    """Orvieto et al. (2023) eq. 7; the skip is D * u (width H) or u S (any width)."""
     N = p["nu_log"].shape[0]
     lam = np.exp(-np.exp(p["nu_log"]) + 1j * np.exp(p["theta_log"]))
-    Bc = p["W"][:, :N] + 1j * p["W"][:, N:]  # (D, N): B^T
+    Bc = p["W"][:, :N] + 1j * p["W"][:, N : 2 * N]  # (D, N): B^T
     Cc = p["C_re"] + 1j * p["C_im"]  # (N, H): C^T
     x = carry[0] + 1j * carry[1]
     x = lam * x + np.exp(p["gamma_log"]) * (u @ Bc)
-    y = np.real(x @ Cc) + p["D"] * u
+    skip = p["D"] * u if "D" in p else u @ p["W"][:, 2 * N :]
+    y = np.real(x @ Cc) + skip
     return (x.real, x.imag), y
 
 
@@ -193,11 +196,13 @@ CASES = {
     "mingru": (lambda: rl.cells.get("mingru", H), ref_mingru),
     "minlstm": (lambda: rl.cells.get("minlstm", H), ref_minlstm),
     "lru": (lambda: rl.cells.get("lru", H, state_size=7), ref_lru),
+    "lru_projected": (lambda: rl.cells.get("lru", H, state_size=7), ref_lru),
 }
+NO_RECURRENT_MATRIX = ("indrnn", "mingru", "minlstm", "lru", "lru_projected")
 
 
 def make_inputs(cell, name):
-    d = H if name == "lru" else D
+    d = H if name == "lru" else D  # lru_projected: D != H, skip through a dense S
     params = perturbed_params(cell, jax.random.PRNGKey(0), d)
     x = jnp.asarray(np.random.default_rng(1).standard_normal((B, T, d)))
     return params, x
@@ -245,9 +250,28 @@ def test_custom_vjp_equals_autodiff(name):
     assert float(jnp.abs(g_auto[1]).max()) > 0.0
 
 
+@pytest.mark.parametrize("name", NO_RECURRENT_MATRIX)
+def test_elementwise_cells_have_no_recurrent_matrix(name):
+    cell = CASES[name][0]()
+    params, x = make_inputs(cell, name)
+    assert not rl.cells.has_recurrent_matrix(params)
+    assert all(v.size > 0 for v in jax.tree.leaves(params))
+    with pytest.raises(ValueError, match="no recurrent matrix"):
+        rl.rnn(cell, params, x, recurrent_mask=jnp.ones((B, H)))
+
+
+def test_lru_skip_is_diagonal_at_width_h_and_dense_otherwise():
+    cell = rl.cells.get("lru", H, state_size=7)
+    square = cell.init(jax.random.PRNGKey(0), H)
+    assert square["W"].shape == (H, 14) and square["D"].shape == (H,)
+    projected = cell.init(jax.random.PRNGKey(0), D)
+    assert projected["W"].shape == (D, 14 + H) and "D" not in projected
+
+
 # ---- parallel scans -----------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("name", "reverse"), [("mingru", False), ("minlstm", True), ("lru", False), ("lru", True)]
+    ("name", "reverse"),
+    [("mingru", False), ("minlstm", True), ("lru", False), ("lru", True), ("lru_projected", True)],
 )
 def test_parallel_scan_equals_sequential(name, reverse):
     make, _ = CASES[name]
@@ -288,8 +312,6 @@ def test_lru_init_ring_and_normalisation():
     assert mod.min() >= 0.9 - 1e-12 and mod.max() <= 0.99 + 1e-12
     assert np.exp(np.asarray(p["theta_log"])).max() <= 0.5
     np.testing.assert_allclose(np.exp(np.asarray(p["gamma_log"])), np.sqrt(1 - mod**2))
-    with pytest.raises(ValueError, match="input_size == hidden_size"):
-        cell.init(jax.random.PRNGKey(0), 3)
 
 
 def test_parallel_rejects_nonlinear_cell():
@@ -305,11 +327,11 @@ def test_zoneout_train_and_test_modes_match_reference():
     cell = rl.cells.get("zoneout", H, cell="lstm", rates=rates)
     assert cell.noise_size == 2 * H
     x = jax.random.normal(jax.random.PRNGKey(1), (B, T, D), jnp.float64)
-    params = perturbed_params(cell, jax.random.PRNGKey(0), D + cell.noise_size)
-    params = {**params, "W": params["W"].at[D:].set(0.0)}
+    params = perturbed_params(cell, jax.random.PRNGKey(0), D)
+    assert params["W"].shape[0] == D  # the wrapped cell's parameters, nothing added
     carry0 = random_carry(cell)
     for key in (jax.random.PRNGKey(7), None):
-        x_aug = cell.with_mask(x, key)
+        x_aug = cell.with_noise(x, key)
         d = np.asarray(x_aug[..., D:])
         if key is None:
             np.testing.assert_array_equal(d[..., :H], 0.3)
@@ -320,7 +342,7 @@ def test_zoneout_train_and_test_modes_match_reference():
         y, carry = jit_rnn()(cell, params, x_aug, jnp.asarray(LENGTHS), carry0)
 
         def step(p, carry, xd):
-            (c, h), _ = ref_lstm_v({**p, "W": p["W"][:D]}, carry, xd[:D])
+            (c, h), _ = ref_lstm_v(p, carry, xd[:D])
             dc, dh = xd[D : D + H], xd[D + H :]
             c = dc * carry[0] + (1 - dc) * c
             h = dh * carry[1] + (1 - dh) * h
@@ -331,21 +353,56 @@ def test_zoneout_train_and_test_modes_match_reference():
         assert_tree_close(carry, carry_ref)
 
 
-def test_zoneout_custom_vjp_and_mask_rows_stay_zero():
-    cell = rl.cells.get("zoneout", H, cell="gru", rates=0.2)
-    params = cell.init(jax.random.PRNGKey(0), D + cell.noise_size, jnp.float64)
-    x_aug = cell.with_mask(
+@pytest.mark.parametrize("inner", ["gru", "indrnn"])
+def test_zoneout_custom_vjp_equals_autodiff(inner):
+    cell = rl.cells.get("zoneout", H, cell=inner, rates=0.2)
+    params = perturb(cell.init(jax.random.PRNGKey(0), D, jnp.float64))
+    x_aug = cell.with_noise(
         jax.random.normal(jax.random.PRNGKey(1), (B, T, D)), jax.random.PRNGKey(2)
     )
     carry0 = cell.initial_carry((B,), jnp.float64)
-    grads = [loss_grads(cell, params, x_aug, carry0, custom_vjp=c)[0] for c in (True, False)]
-    assert_tree_close(grads[0], grads[1])
-    np.testing.assert_array_equal(np.asarray(grads[0]["W"][D:]), 0.0)
+    g_custom, g_auto = (
+        loss_grads(cell, params, x_aug, carry0, custom_vjp=c) for c in (True, False)
+    )
+    assert_tree_close(g_custom, g_auto)
     # The same key gives the same masks; another key other masks.
     x = jnp.ones((2, 4, D))
     k = jax.random.PRNGKey(5)
-    np.testing.assert_array_equal(cell.with_mask(x, k), cell.with_mask(x, k))
-    assert not np.array_equal(cell.with_mask(x, k), cell.with_mask(x, jax.random.PRNGKey(6)))
+    np.testing.assert_array_equal(cell.with_noise(x, k), cell.with_noise(x, k))
+    assert not np.array_equal(cell.with_noise(x, k), cell.with_noise(x, jax.random.PRNGKey(6)))
+
+
+def test_recurrent_layer_feeds_zoneout_masks():
+    cell = rl.cells.get("zoneout", H, cell="lstm", rates=0.4)
+    x = jax.random.normal(jax.random.PRNGKey(1), (B, T, D), jnp.float64)
+    layer = rl.Recurrent(cell, bidirectional=True)
+    variables = layer.init(jax.random.PRNGKey(0), x, jnp.asarray(LENGTHS))
+    params = variables["params"]["layer0_fwd"]
+    assert params["W"].shape[0] == D
+    # deterministic: the expectation d = p
+    y, _ = layer.apply(variables, x, jnp.asarray(LENGTHS))
+    y_ref, _ = rl.rnn(cell, params, cell.with_noise(x, None), lengths=jnp.asarray(LENGTHS))
+    np.testing.assert_allclose(np.asarray(y[..., :H]), np.asarray(y_ref), rtol=TOL, atol=TOL)
+
+    def train(seed):
+        rngs = {"dropout": jax.random.PRNGKey(seed)}
+        return np.asarray(
+            layer.apply(variables, x, jnp.asarray(LENGTHS), deterministic=False, rngs=rngs)[0]
+        )
+
+    y1, y1_again, y2 = train(1), train(1), train(2)
+    np.testing.assert_array_equal(y1, y1_again)
+    assert not np.allclose(y1, y2) and not np.allclose(y1, np.asarray(y))
+    assert np.all(y1[2, 1:] == 0.0)  # still zero past the length
+
+
+def test_zoneout_refuses_cells_it_cannot_wrap():
+    with pytest.raises(ValueError, match="rates"):
+        rl.cells.get("zoneout", 4, cell="lstm", rates=(0.1, 0.2, 0.3))
+    with pytest.raises(ValueError, match="recurrent state"):
+        rl.cells.get("zoneout", 4, cell="convlstm")
+    with pytest.raises(ValueError, match="recurrent state"):
+        rl.cells.get("zoneout", 4, cell="lru")
 
 
 # ---- ConvLSTM -----------------------------------------------------------------------------
@@ -440,7 +497,3 @@ def test_registry_names_and_errors():
         assert name in rl.cells.available()
     with pytest.raises(ValueError, match="MUT variant"):
         rl.cells.MUT(4, variant=4)
-    with pytest.raises(ValueError, match="rates"):
-        rl.cells.get("zoneout", 4, cell="lstm", rates=(0.1, 0.2, 0.3)).noise_size and rl.cells.get(
-            "zoneout", 4, cell="lstm", rates=(0.1, 0.2, 0.3)
-        ).with_mask(jnp.zeros((1, 1, 2)))

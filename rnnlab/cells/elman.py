@@ -21,6 +21,7 @@ from rnnlab.cells.base import (
     glorot_uniform,
     orthogonal_blocks,
 )
+from rnnlab.cells.registry import register
 
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
 
@@ -58,3 +59,13 @@ class Elman(HiddenStateCell):
     def update(self, params: Params, carry: Carry, u_BG: Array, v_BG: Array) -> tuple[Carry, Array]:
         h = ACTIVATIONS[self.activation](u_BG + v_BG)
         return h, h
+
+
+@register("rnn", "Elman RNN, h = act(W x + R h + b); activation= tanh|relu")
+def _rnn(hidden_size: int, activation: str = "tanh") -> Elman:
+    return Elman(hidden_size, activation)
+
+
+@register("irnn", "ReLU RNN with identity recurrent init (Le et al. 2015)")
+def _irnn(hidden_size: int, identity_scale: float = 1.0) -> Elman:
+    return Elman(hidden_size, "relu", identity_init=True, identity_scale=identity_scale)

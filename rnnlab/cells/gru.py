@@ -30,6 +30,7 @@ from rnnlab.cells.base import (
     glorot_uniform,
     orthogonal_blocks,
 )
+from rnnlab.cells.registry import register
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,3 +66,13 @@ class GRU(HiddenStateCell):
             n = jnp.tanh(u_BG[..., 2 * H :] + (r * h_prev) @ params["U_n"])
         h = (1.0 - z) * n + z * h_prev
         return h, h
+
+
+@register("gru", "GRU of Cho et al. 2014 (reset before the recurrent matmul)")
+def _gru(hidden_size: int) -> GRU:
+    return GRU(hidden_size, reset_after=False)
+
+
+@register("gru_reset_after", "GRU with reset after the matmul (cuDNN, flax.linen.GRUCell, torch)")
+def _gru_reset_after(hidden_size: int) -> GRU:
+    return GRU(hidden_size, reset_after=True)

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.cells.base import Array, Carry, Params, glorot_uniform, orthogonal_blocks
+from rnnlab.cells.registry import register
 
 
 def layer_norm(z: Array, eps: float) -> Array:
@@ -80,3 +81,10 @@ class LayerNormLSTM:
         c_norm = layer_norm(c, self.eps) * params["gain_c"] + params["bias_c"]
         h = jax.nn.sigmoid(o) * jnp.tanh(c_norm)
         return (c, h), h
+
+
+@register("layernorm_lstm", "LSTM with layer norm on gates and cell (Ba et al. 2016)")
+def _layernorm_lstm(
+    hidden_size: int, per_gate: bool = True, forget_bias: float = 1.0
+) -> LayerNormLSTM:
+    return LayerNormLSTM(hidden_size, per_gate, forget_bias)

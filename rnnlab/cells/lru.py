@@ -10,14 +10,18 @@ Init as in the paper's Appendix A: |lambda| uniform on the ring [r_min, r_max] i
 plane (nu_log = log(-log(r)) with r^2 ~ U[r_min^2, r_max^2]), phase ~ U[0, max_phase],
 B ~ N(0, 1/(2 D)) (real and imaginary parts), C ~ N(0, 1/N), D ~ N(0, 1).
 
-The skip D * u_k is element-wise, so the input width must equal ``hidden_size`` (as in the
-paper, where an encoder maps the data to the model width first).
+Input width. B maps any input width to N, but the paper's skip D * u_k is element-wise and
+needs inputs of width H (there an encoder maps the data to the model width first). With
+inputs of another width the skip is a dense (input_size, H) matrix S instead,
+y_k = Re(C x_k) + u_k S, S ~ N(0, 1/input_size): the same functions as a bias-free Dense
+encoder to width H followed by the paper's LRU, in one matmul.
 
-Contract: the complex state is carried as a pair (Re x, Im x) of real arrays. ``W`` (D, 2N)
-holds [Re B^T, Im B^T]; ``project`` returns [gamma Re(Bu), gamma Im(Bu), D * u]; the
-recurrence is element-wise, so ``R`` is an empty (N, 0) matrix (see ``indrnn``). ``update``
-does one step; ``rnnlab.recurrent.parallel_rnn`` runs the same recurrence as an associative
-scan in complex arithmetic.
+Contract: the complex state is carried as a pair (Re x, Im x) of real arrays. ``W`` holds
+[Re B^T, Im B^T] (input_size, 2N), followed by S's H columns when input_size != H;
+``project`` returns [gamma Re(Bu), gamma Im(Bu), skip]. The recurrence is element-wise, so
+the parameters have no ``"R"`` (no recurrent matmul). ``update`` does one step;
+``rnnlab.recurrent.parallel_rnn`` runs the same recurrence as an associative scan in complex
+arithmetic.
 """
 
 from __future__ import annotations
@@ -30,12 +34,14 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.cells.base import Array, Carry, Params
+from rnnlab.cells.registry import register
 
 
 @dataclasses.dataclass(frozen=True)
 class LRU:
-    """LRU. Params: W (D, 2N), R (N, 0), nu_log, theta_log, gamma_log (N,), C_re, C_im (N, H),
-    D (H,). Carry: (Re x, Im x), each (..., N). ``state_size`` N defaults to ``hidden_size``."""
+    """LRU. Params: W (D, 2N) or (D, 2N + H), nu_log, theta_log, gamma_log (N,), C_re, C_im
+    (N, H), and D (H,) when the input width D equals H. Carry: (Re x, Im x), each (..., N).
+    ``state_size`` N defaults to ``hidden_size``."""
 
     hidden_size: int
     state_size: int | None = None
@@ -48,12 +54,6 @@ class LRU:
         return self.hidden_size if self.state_size is None else self.state_size
 
     def init(self, key: Array, input_size: int, dtype: Any = jnp.float32) -> Params:
-        if input_size != self.hidden_size:
-            raise ValueError(
-                f"the LRU's skip D * u needs input_size == hidden_size, got {input_size} and "
-                f"{self.hidden_size}; map the inputs to {self.hidden_size} features with a "
-                "Dense layer first."
-            )
         N, H = self.n, self.hidden_size
         k1, k2, kb, kc, kd = jax.random.split(key, 5)
         u1 = jax.random.uniform(k1, (N,), dtype)
@@ -63,30 +63,31 @@ class LRU:
         gamma_log = jnp.log(jnp.sqrt(1.0 - jnp.exp(-2.0 * jnp.exp(nu_log))))
         B = jax.random.normal(kb, (input_size, 2 * N), dtype) / math.sqrt(2 * input_size)
         C = jax.random.normal(kc, (2, N, H), dtype) / math.sqrt(N)
-        return {
+        params = {
             "W": B,
-            "R": jnp.zeros((N, 0), dtype),
             "nu_log": nu_log,
             "theta_log": theta_log,
             "gamma_log": gamma_log,
             "C_re": C[0],
             "C_im": C[1],
-            "D": jax.random.normal(kd, (H,), dtype),
         }
+        if input_size == H:
+            params["D"] = jax.random.normal(kd, (H,), dtype)
+        else:
+            S = jax.random.normal(kd, (input_size, H), dtype) / math.sqrt(input_size)
+            params["W"] = jnp.concatenate([B, S], axis=1)
+        return params
 
     def project(self, params: Params, x: Array) -> Array:
         gamma = jnp.exp(params["gamma_log"])
         bu = x @ params["W"]
         N = self.n
-        return jnp.concatenate([bu[..., :N] * gamma, bu[..., N:] * gamma, x * params["D"]], -1)
+        skip = x * params["D"] if "D" in params else bu[..., 2 * N :]
+        return jnp.concatenate([bu[..., :N] * gamma, bu[..., N : 2 * N] * gamma, skip], -1)
 
     def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
         zeros = jnp.zeros((*batch_shape, self.n), dtype)
         return (zeros, zeros)
-
-    @staticmethod
-    def recurrent_input(carry: Carry) -> Array:
-        return carry[0]
 
     @staticmethod
     def lambda_polar(params: Params) -> tuple[Array, Array]:
@@ -111,7 +112,9 @@ class LRU:
         return jnp.real(x) @ params["C_re"] - jnp.imag(x) @ params["C_im"] + u[..., 2 * self.n :]
 
     # -- one step in real arithmetic (rnnlab.rnn) -------------------------------------------
-    def update(self, params: Params, carry: Carry, u_BG: Array, v_B0: Array) -> tuple[Carry, Array]:
+    def update(
+        self, params: Params, carry: Carry, u_BG: Array, v_BG: None = None
+    ) -> tuple[Carry, Array]:
         mod, arg = self.lambda_polar(params)
         lam_re, lam_im = mod * jnp.cos(arg), mod * jnp.sin(arg)
         x_re, x_im = carry
@@ -120,3 +123,8 @@ class LRU:
         new_im = lam_re * x_im + lam_im * x_re + u_BG[..., N : 2 * N]
         y = new_re @ params["C_re"] - new_im @ params["C_im"] + u_BG[..., 2 * N :]
         return (new_re, new_im), y
+
+
+@register("lru", "Linear recurrent unit (Orvieto et al. 2023); runs with scan='parallel' too")
+def _lru(hidden_size: int, state_size: int | None = None, **ring: float) -> LRU:
+    return LRU(hidden_size, state_size, **ring)

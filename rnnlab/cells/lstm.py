@@ -35,6 +35,7 @@ from rnnlab.cells.base import (
     linear_project,
     orthogonal_blocks,
 )
+from rnnlab.cells.registry import register
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,3 +178,11 @@ class LSTM:
             acts = {"i": i, "f": f, "o": o}
             return (c, y, jnp.concatenate([acts[n] for n in spec.gates], axis=-1)), y
         return (c, y), y
+
+
+@register(
+    "lstm", "LSTM of Greff et al. 2017; variant= V|NIG|NFG|NOG|NIAF|NOAF|NP|CIFG|FGR|standard"
+)
+def _lstm(hidden_size: int, variant: str | LSTMSpec = "V", **spec_overrides: Any) -> LSTM:
+    spec = variant if isinstance(variant, LSTMSpec) else preset(variant, **spec_overrides)
+    return LSTM(hidden_size, spec)

@@ -27,6 +27,7 @@ from rnnlab.cells.base import (
     glorot_uniform,
     orthogonal_blocks,
 )
+from rnnlab.cells.registry import register
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,3 +54,8 @@ class MGU(HiddenStateCell):
         n = jnp.tanh(u_BG[..., H:] + (f * h_prev) @ params["U_h"])
         h = (1.0 - f) * h_prev + f * n
         return h, h
+
+
+@register("mgu", "Minimal gated unit (Zhou et al. 2016)")
+def _mgu(hidden_size: int, forget_bias: float = 1.0) -> MGU:
+    return MGU(hidden_size, forget_bias)

@@ -8,8 +8,8 @@ Needed?", arXiv 2410.01201, Sec. 3.1.3 and 3.2.3):
              h_t = f'_t * h_{t-1} + i'_t * n_t
 
 No gate sees h_{t-1}, so h_t = a_t * h_{t-1} + b_t is a linear recurrence: besides the
-sequential path (``rnnlab.rnn``; no recurrent matmul, so ``R`` is an empty (H, 0) matrix as
-for IndRNN) it runs as a parallel associative scan (``rnnlab.recurrent.parallel_rnn``), the
+sequential path (``rnnlab.rnn``; no recurrent matmul, so the parameters have no ``"R"``) it
+runs as a parallel associative scan (``rnnlab.recurrent.parallel_rnn``), the
 two agreeing to rounding. The scan is done in linear space: a_t lies in (0, 1), so the
 cumulative products can only underflow to 0, never overflow (the paper's log-space scan is
 needed for its positive-candidate variant g(.), which this module does not implement).
@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.cells.base import Array, Carry, HiddenStateCell, Params, glorot_uniform
+from rnnlab.cells.registry import register
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +43,6 @@ class _MinRNN(HiddenStateCell):
         return {
             "W": glorot_uniform(key, (input_size, self.n_blocks * H), dtype),
             "b": jnp.zeros((self.n_blocks * H,), dtype),
-            "R": jnp.zeros((H, 0), dtype),
         }
 
     @staticmethod
@@ -57,7 +57,9 @@ class _MinRNN(HiddenStateCell):
     def readout(params: Params, h: Array, u: Array) -> Array:
         return h
 
-    def update(self, params: Params, carry: Carry, u_BG: Array, v_B0: Array) -> tuple[Carry, Array]:
+    def update(
+        self, params: Params, carry: Carry, u_BG: Array, v_BG: None = None
+    ) -> tuple[Carry, Array]:
         a, b = self.coefficients(params, u_BG)  # defined by each subclass
         h = a * carry + b
         return h, h
@@ -65,7 +67,7 @@ class _MinRNN(HiddenStateCell):
 
 @dataclasses.dataclass(frozen=True)
 class MinGRU(_MinRNN):
-    """minGRU. Params: W (D, 2H), b (2H,) for [z, n]; R (H, 0) (empty). Carry: h."""
+    """minGRU. Params: W (D, 2H), b (2H,) for [z, n]. Carry: h."""
 
     n_blocks = 2
 
@@ -77,7 +79,7 @@ class MinGRU(_MinRNN):
 
 @dataclasses.dataclass(frozen=True)
 class MinLSTM(_MinRNN):
-    """minLSTM. Params: W (D, 3H), b (3H,) for [f, i, n]; R (H, 0) (empty). Carry: h."""
+    """minLSTM. Params: W (D, 3H), b (3H,) for [f, i, n]. Carry: h."""
 
     n_blocks = 3
 
@@ -87,3 +89,13 @@ class MinLSTM(_MinRNN):
         i = jax.nn.sigmoid(u[..., H : 2 * H])
         total = f + i
         return f / total, (i / total) * u[..., 2 * H :]
+
+
+@register("mingru", "minGRU (Feng et al. 2024); runs with scan='parallel' too")
+def _mingru(hidden_size: int) -> MinGRU:
+    return MinGRU(hidden_size)
+
+
+@register("minlstm", "minLSTM (Feng et al. 2024); runs with scan='parallel' too")
+def _minlstm(hidden_size: int) -> MinLSTM:
+    return MinLSTM(hidden_size)

@@ -38,6 +38,7 @@ from rnnlab.cells.base import (
     glorot_uniform,
     orthogonal_blocks,
 )
+from rnnlab.cells.registry import register
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,3 +83,15 @@ class MUT(HiddenStateCell):
             n = jnp.tanh((r * h_prev) @ params["U_h"] + u_h)
         h = n * z + h_prev * (1.0 - z)
         return h, h
+
+
+def _register_mut(variant: int) -> None:
+    @register(
+        f"mut{variant}", f"MUT{variant} of Jozefowicz et al. 2015 (raw x_t replaced by W x_t + b)"
+    )
+    def factory(hidden_size: int) -> MUT:
+        return MUT(hidden_size, variant)
+
+
+for _variant in (1, 2, 3):
+    _register_mut(_variant)

@@ -6,18 +6,18 @@ Activations", arXiv 1606.01305, eq. 4), as a wrapper around any rnnlab cell:
 
 for every carry leaf s (for an LSTM: the cell c and the output h, each with its own rate).
 
-How the per-step mask gets in. The cell contract has no randomness inside the step, so the
-mask travels with the input: the sequence fed to ``rnnlab.rnn`` is [x_t, d_t] with d_t the
-(B, T, N) keep-weights, N = the total number of carry units (``noise_size``). At train time
-``with_mask(x, key)`` draws d_t ~ Bernoulli(p) from ``key``; with ``key=None`` it fills d_t
-with p, which gives the test-time expectation. The same key gives the same masks (the usual
-JAX rule: derive a fresh key per batch, e.g. ``self.make_rng("dropout")`` in Flax). ``project``
-passes d_t through untouched; ``update`` mixes old and new carry with it. Outputs are the
-recurrent input of the zoned-out carry (the hidden state h for every rnnlab cell).
+How the per-step mask gets in (the per-step noise of the cell contract, ``rnnlab.cells.base``).
+The step has no randomness of its own, so the mask travels with the input: a runner is fed
+[x_t, d_t], d_t the (B, T, N) keep-weights, N = the total number of carry units
+(``noise_size``). ``with_noise(x, key)`` draws d_t ~ Bernoulli(p) from ``key``; with
+``key=None`` it fills d_t with p, the test-time expectation. ``rnnlab.Recurrent`` does this
+itself (a fresh key from the ``"dropout"`` rng per layer and direction when
+``deterministic=False``, the expectation otherwise); with ``rnnlab.rnn`` call
+``rnn(cell, params, cell.with_noise(x, key))``. ``project`` passes d_t through untouched;
+``update`` mixes old and new carry with it. Outputs are the recurrent input of the zoned-out
+carry (the hidden state h).
 
-Parameters are the wrapped cell's, except that ``W`` gets N extra rows for the mask
-features; ``project`` never reads them (they stay zero with zero gradient). They are there
-because ``rnnlab.rnn`` checks the input width against ``W.shape[0]``.
+Parameters are exactly the wrapped cell's: ``init(key, D)`` takes the data's width D.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells.base import Array, Carry, Cell, Params
+from rnnlab.cells.base import Array, Carry, Cell, Params, noise_size
+from rnnlab.cells.registry import get, register
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +38,17 @@ class Zoneout:
 
     cell: Cell
     rates: float | tuple[float, ...] = 0.1
+
+    def __post_init__(self):
+        name = type(self.cell).__name__
+        if not hasattr(self.cell, "update") or not hasattr(self.cell, "recurrent_input"):
+            raise ValueError(
+                f"zoneout needs a cell whose output is its recurrent state (it provides update "
+                f"and recurrent_input); {name} does not."
+            )
+        if noise_size(self.cell):
+            raise ValueError(f"zoneout cannot wrap a cell with per-step noise ({name}).")
+        self._leaf_rates()
 
     @property
     def hidden_size(self) -> int:
@@ -60,7 +72,7 @@ class Zoneout:
         """N: the number of mask features appended to the input."""
         return sum(self._leaf_sizes())
 
-    def with_mask(self, x_BTD: Array, key: Array | None = None) -> Array:
+    def with_noise(self, x_BTD: Array, key: Array | None = None) -> Array:
         """[x, d]: d ~ Bernoulli(p) per unit and step from ``key``; d = p when key is None."""
         p_N = jnp.concatenate(
             [jnp.full((n,), p, x_BTD.dtype) for n, p in zip(self._leaf_sizes(), self._leaf_rates())]
@@ -73,23 +85,12 @@ class Zoneout:
         return jnp.concatenate([x_BTD, d], axis=-1)
 
     def init(self, key: Array, input_size: int, dtype: Any = jnp.float32) -> Params:
-        """``input_size`` is the width of [x, d]: the data's D plus ``noise_size``."""
-        D = input_size - self.noise_size
-        if D < 1:
-            raise ValueError(
-                f"zoneout input_size ({input_size}) counts the data features plus "
-                f"{self.noise_size} mask features; pass D + {self.noise_size}."
-            )
-        params = self.cell.init(key, D, dtype)
-        W = params["W"]
-        pad = jnp.zeros((self.noise_size, *W.shape[1:]), W.dtype)
-        return {**params, "W": jnp.concatenate([W, pad], axis=0)}
+        """The wrapped cell's parameters for ``input_size`` data features."""
+        return self.cell.init(key, input_size, dtype)
 
     def project(self, params: Params, x: Array) -> Array:
-        N = self.noise_size
-        D = params["W"].shape[0] - N
-        inner = {**params, "W": params["W"][:D]}
-        return jnp.concatenate([self.cell.project(inner, x[..., :D]), x[..., D:]], axis=-1)
+        D = params["W"].shape[0]
+        return jnp.concatenate([self.cell.project(params, x[..., :D]), x[..., D:]], axis=-1)
 
     def initial_carry(self, batch_shape: tuple[int, ...], dtype: Any = jnp.float32) -> Carry:
         return self.cell.initial_carry(batch_shape, dtype)
@@ -97,7 +98,9 @@ class Zoneout:
     def recurrent_input(self, carry: Carry) -> Array:
         return self.cell.recurrent_input(carry)
 
-    def update(self, params: Params, carry: Carry, u_BG: Array, v_BG: Array) -> tuple[Carry, Array]:
+    def update(
+        self, params: Params, carry: Carry, u_BG: Array, v_BG: Array | None
+    ) -> tuple[Carry, Array]:
         N = self.noise_size
         new, _ = self.cell.update(params, carry, u_BG[..., :-N], v_BG)
         d_BN = u_BG[..., -N:]
@@ -112,3 +115,11 @@ class Zoneout:
         ]
         carry_out = jax.tree.unflatten(tree, mixed)
         return carry_out, self.cell.recurrent_input(carry_out)
+
+
+@register("zoneout", "Zoneout (Krueger et al. 2016) around any cell: cell=<name>, rates=p")
+def _zoneout(
+    hidden_size: int, cell: str | Cell = "lstm", rates: float | tuple = 0.1, **cell_kwargs: Any
+) -> Zoneout:
+    inner = get(cell, hidden_size, **cell_kwargs) if isinstance(cell, str) else cell
+    return Zoneout(inner, rates)

@@ -18,6 +18,7 @@ import numpy as np
 
 from rnnlab.data import _common
 from rnnlab.data.batching import SequenceDataset, Splits
+from rnnlab.data.registry import DatasetSpec, register
 
 SKLEARN_PIN = "scikit-learn>=1.5"
 NUM_CLASSES = 10
@@ -118,3 +119,7 @@ def load_digits_ctc(
         }
         datasets.append(SequenceDataset(inputs, targets, "labels", meta))
     return Splits(*datasets)
+
+
+register(DatasetSpec("digits", load_digits_rows, TASK, METRIC, SOURCE, LICENSE))
+register(DatasetSpec("digits_ctc", load_digits_ctc, CTC_TASK, CTC_METRIC, SOURCE, LICENSE))

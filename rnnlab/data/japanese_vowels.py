@@ -19,6 +19,7 @@ import numpy as np
 
 from rnnlab.data import _common
 from rnnlab.data.batching import SequenceDataset, Splits
+from rnnlab.data.registry import DatasetSpec, register
 
 SKTIME_PIN = "sktime==1.2.0"
 NUM_CLASSES = 9
@@ -103,3 +104,17 @@ def load_japanese_vowels(
         kind = "frame" if framewise else "example"
         datasets.append(SequenceDataset(inputs, targets, kind, meta))
     return Splits(*datasets)
+
+
+register(DatasetSpec("japanese_vowels", load_japanese_vowels, TASK, METRIC, SOURCE, LICENSE))
+register(
+    DatasetSpec(
+        "japanese_vowels_framewise",
+        load_japanese_vowels,
+        TASK,
+        METRIC,
+        SOURCE,
+        LICENSE,
+        {"framewise": True},
+    )
+)

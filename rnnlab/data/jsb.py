@@ -30,6 +30,7 @@ import numpy as np
 
 from rnnlab.data import _common
 from rnnlab.data.batching import SequenceDataset, Splits
+from rnnlab.data.registry import DatasetSpec, register
 
 NUM_KEYS = 88
 LOWEST_MIDI = 21
@@ -280,3 +281,6 @@ def _steps_per_quarter(resolution: str) -> int:
             f"resolution must be one of {sorted(STEPS_PER_QUARTER)}, got {resolution!r}"
         )
     return STEPS_PER_QUARTER[resolution]
+
+
+register(DatasetSpec("jsb", load_jsb, TASK, METRIC, SOURCE, LICENSE))

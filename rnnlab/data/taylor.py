@@ -16,6 +16,7 @@ import numpy as np
 
 from rnnlab.data import _common
 from rnnlab.data.batching import SequenceDataset, Splits
+from rnnlab.data.registry import DatasetSpec, register
 
 PMDARIMA_PIN = "pmdarima==2.1.1"
 STEPS_PER_DAY = 48
@@ -98,3 +99,6 @@ def load_taylor(
         }
         datasets.append(SequenceDataset(inputs, targets, "example", meta))
     return Splits(*datasets)
+
+
+register(DatasetSpec("taylor", load_taylor, TASK, METRIC, SOURCE, LICENSE))

@@ -25,8 +25,10 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from rnnlab import cells
 from rnnlab.cells.base import Array, Cell
-from rnnlab.recurrent import Recurrent
+from rnnlab.models.config import ModelConfig
+from rnnlab.recurrent import Recurrent, Scan
 
 PER_STEP_HEADS = ("next_step", "framewise", "ctc", "regression")
 SEQUENCE_HEADS = ("sequence", "sequence_regression")
@@ -68,6 +70,27 @@ class SequenceModel(nn.Module):
     hoist: bool | None = None
     custom_vjp: bool = True
     unroll: int = 1
+    scan: Scan | str = Scan.SEQUENTIAL
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, output_size: int, head: str) -> SequenceModel:
+        """The model of ``config`` with ``output_size`` outputs; ``config.head`` (when set)
+        overrides the data's ``head``."""
+        return cls(
+            cells.get(config.cell, config.hidden, **config.cell_options),
+            output_size=output_size,
+            head=config.head or head,
+            pool=config.pool,
+            num_layers=config.num_layers,
+            bidirectional=config.bidirectional,
+            input_dropout=config.input_dropout,
+            dropout=config.dropout,
+            recurrent_dropout=config.recurrent_dropout,
+            hoist=config.hoist,
+            custom_vjp=config.custom_vjp,
+            unroll=config.unroll,
+            scan=config.scan,
+        )
 
     @nn.compact
     def __call__(
@@ -96,6 +119,7 @@ class SequenceModel(nn.Module):
             hoist=self.hoist,
             custom_vjp=self.custom_vjp,
             unroll=self.unroll,
+            scan=self.scan,
         )(x_BTD, lengths_B, deterministic=deterministic)
         if self.head in SEQUENCE_HEADS:
             pool = last_valid_BH if self.pool == "last" else mean_valid_BH

@@ -1,5 +1,6 @@
 """``Recurrent``: the Flax module over the runners - stacks, bidirectional layers, dropout
-between layers and variational recurrent dropout; the scan implementation is an enum.
+between layers, variational recurrent dropout and the per-step noise of cells that need it
+(zoneout); the scan implementation is an enum.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells.base import Array, Carry, Cell
+from rnnlab.cells.base import Array, Carry, Cell, has_recurrent_matrix, noise_size
 from rnnlab.recurrent.parallel import parallel_rnn
 from rnnlab.recurrent.scan import rnn
 
@@ -34,6 +35,10 @@ class Recurrent(nn.Module):
     carry, or (forward carry, backward carry) when bidirectional. Passing that tuple back as
     ``initial_carry`` continues the sequence (truncated BPTT). Dropout needs
     ``deterministic=False`` and a ``"dropout"`` rng.
+
+    A cell with per-step noise (``noise_size`` > 0: zoneout) gets its noise features from
+    the layer: ``cell.with_noise(x, key)`` with a fresh key from the ``"dropout"`` rng per
+    layer and direction when ``deterministic=False``, their expectation (key None) otherwise.
     """
 
     cell: Cell
@@ -55,8 +60,15 @@ class Recurrent(nn.Module):
             return None
         keep = 1.0 - self.recurrent_dropout
         r_BK = self.cell.recurrent_input(carry)
-        bits = jax.random.bernoulli(self.make_rng("dropout"), keep, r_BK.shape)
+        bits = unit_bernoulli(self.make_rng("dropout"), keep, r_BK.shape)
         return bits.astype(r_BK.dtype) / keep
+
+    def _dropout(self, h_BTH: Array, deterministic: bool) -> Array:
+        if deterministic or self.dropout == 0.0:
+            return h_BTH
+        keep = 1.0 - self.dropout
+        bits = unit_bernoulli(self.make_rng("dropout"), keep, h_BTH.shape)
+        return jnp.where(bits, h_BTH / keep, 0.0)
 
     @nn.compact
     def __call__(
@@ -70,6 +82,12 @@ class Recurrent(nn.Module):
         if self.merge not in ("concat", "sum"):
             raise ValueError(f"merge must be 'concat' or 'sum', got {self.merge!r}.")
         scan = _scan(self.scan)
+        if not isinstance(self.cell, Cell):
+            raise TypeError(
+                f"{type(self.cell).__name__} is not a cell over (batch, time, features) "
+                "sequences; a ConvLSTM runs on frames with rnnlab.models.FramePredictor or "
+                "rnnlab.cells.conv_lstm."
+            )
         if scan is Scan.PARALLEL and self.recurrent_dropout:
             raise ValueError("recurrent_dropout needs scan='sequential' (it acts inside the loop).")
         for name in ("dropout", "recurrent_dropout"):
@@ -89,18 +107,27 @@ class Recurrent(nn.Module):
                 params = self.param(
                     f"layer{layer}_{suffix}", lambda k, n=in_size: self.cell.init(k, n)
                 )
+                if self.recurrent_dropout and not has_recurrent_matrix(params):
+                    raise ValueError(
+                        f"recurrent_dropout acts on the recurrent matmul, which "
+                        f"{type(self.cell).__name__} does not have; set it to 0 for this cell."
+                    )
+                x_in = h_BTD
+                if noise_size(self.cell):
+                    key = None if deterministic else self.make_rng("dropout")
+                    x_in = self.cell.with_noise(h_BTD, key)
                 carry0 = None
                 if initial_carry is not None:
                     carry0 = initial_carry[layer][d] if self.bidirectional else initial_carry[layer]
                 shape_carry = self.cell.initial_carry((x_BTD.shape[0],), h_BTD.dtype)
                 common = dict(lengths=lengths, initial_carry=carry0, reverse=reverse)
                 if scan is Scan.PARALLEL:
-                    y_BTH, carry = parallel_rnn(self.cell, params, h_BTD, **common)
+                    y_BTH, carry = parallel_rnn(self.cell, params, x_in, **common)
                 else:
                     y_BTH, carry = rnn(
                         self.cell,
                         params,
-                        h_BTD,
+                        x_in,
                         recurrent_mask=self._recurrent_mask(shape_carry, deterministic),
                         hoist=self.hoist,
                         custom_vjp=self.custom_vjp,
@@ -109,13 +136,15 @@ class Recurrent(nn.Module):
                     )
                 outs.append(y_BTH)
                 layer_carries.append(carry)
+            carries.append(tuple(layer_carries) if self.bidirectional else layer_carries[0])
+            if layer < self.num_layers - 1 and self.merge == "concat":
+                outs = [self._dropout(y, deterministic) for y in outs]  # per direction
             if len(outs) == 1:
                 h_BTD = outs[0]
             else:
                 h_BTD = jnp.concatenate(outs, -1) if self.merge == "concat" else outs[0] + outs[1]
-            carries.append(tuple(layer_carries) if self.bidirectional else layer_carries[0])
-            if layer < self.num_layers - 1 and self.dropout > 0.0:
-                h_BTD = nn.Dropout(self.dropout)(h_BTD, deterministic=deterministic)
+            if layer < self.num_layers - 1 and self.merge == "sum":
+                h_BTD = self._dropout(h_BTD, deterministic)
         return h_BTD, tuple(carries)
 
 
@@ -125,3 +154,13 @@ def _scan(value: Scan | str) -> Scan:
     except ValueError:
         choices = ", ".join(repr(s.value) for s in Scan)
         raise ValueError(f"unknown scan {value!r}; choose one of {choices}.") from None
+
+
+def unit_bernoulli(key: Array, keep: float, shape: tuple[int, ...]) -> Array:
+    """Bernoulli(keep) bits of ``shape`` (..., N) in which unit j's bits depend only on
+    (key, j), not on N: a model padded to more units draws the same masks for its real units
+    (exact mixed-size populations)."""
+    bits_N = jax.vmap(lambda j: jax.random.bernoulli(jax.random.fold_in(key, j), keep, shape[:-1]))(
+        jnp.arange(shape[-1])
+    )
+    return jnp.moveaxis(bits_N, 0, -1)

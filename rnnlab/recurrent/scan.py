@@ -3,7 +3,8 @@
 ``rnn`` is the functional core (any cell, one direction); ``Recurrent`` is the Flax module
 on top of it (stacks, bidirectional, dropout between layers, variational recurrent dropout).
 
-Speed. Each step does one fused matmul ``r(carry_{t-1}) @ R`` and element-wise work. The
+Speed. Each step does one fused matmul ``r(carry_{t-1}) @ R`` (none for a cell without
+``"R"``, whose recurrence is element-wise) and element-wise work. The
 input projection ``x W + b`` is either hoisted out of the time loop (one matmul for the whole
 sequence) or done inside the step (``hoist``). With ``custom_vjp`` the backward pass is
 hand-written: the forward loop stores each step's pullback of the element-wise update; the
@@ -75,7 +76,7 @@ def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, save
     replays those. The update is wrapped in ``jax.checkpoint``, so a pullback keeps only the
     step's inputs and recomputes the element-wise work: storing every intermediate made the
     training step 1.3x slower on CPU (benchmarks/README.md)."""
-    R = params["R"]
+    R = params.get("R")  # None: element-wise recurrence, no matmul (IndRNN, minGRU, LRU)
     fixed, rest = _split_params(params)
     xs_TB = cell.project(params, x_TBD) if hoist else x_TBD
 
@@ -83,13 +84,18 @@ def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, save
         xs_t, m_t = inp
         u_t = xs_t if hoist else cell.project(params, xs_t)
         if not save:
-            v_t = _recurrent_input(cell, carry, rmask_BK) @ R
+            v_t = None if R is None else _recurrent_input(cell, carry, rmask_BK) @ R
             return _masked_update(cell, params, carry, u_t, v_t, m_t)
 
         @jax.checkpoint
         def update(rest_, carry_, u_, v_):
             return _masked_update(cell, {**fixed, **rest_}, carry_, u_, v_, m_t)
 
+        if R is None:
+            (new_carry, y_t), pullback_update = jax.vjp(
+                lambda rest_, c, u: update(rest_, c, u, None), rest, carry, u_t
+            )
+            return new_carry, (y_t, (None, None, pullback_update))
         r_t, pullback_r = jax.vjp(partial(_recurrent_input, cell), carry, rmask_BK)
         if _additive(cell):  # update sees only a = u + v: one gradient serves du and dv
             a_t = u_t + r_t @ R
@@ -120,19 +126,17 @@ def _recur_fwd(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK):
 def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
     params, x_TBD, mask_TB, rmask_BK, (r_TBK, pullback_r, pullback_update) = residuals
     dcarry_T, dy_TBH = cotangents
-    R_T = params["R"].T
+    R_T = params["R"].T if "R" in params else None
     _, rest = _split_params(params)
 
     def body(state, inp):
         dcarry, drest, drmask = state
         pullback_r_t, pullback_update_t, dy_t = inp
         drest_t, dcarry_prev, *dz_t = pullback_update_t((dcarry, dy_t))
-        dcarry_r, drmask_t = pullback_r_t(dz_t[-1] @ R_T)
-        state = (
-            _tree_add(dcarry_prev, dcarry_r),
-            _tree_add(drest, drest_t),
-            _tree_add(drmask, drmask_t),
-        )
+        if R_T is not None:
+            dcarry_r, drmask_t = pullback_r_t(dz_t[-1] @ R_T)
+            dcarry_prev, drmask = _tree_add(dcarry_prev, dcarry_r), _tree_add(drmask, drmask_t)
+        state = (dcarry_prev, _tree_add(drest, drest_t), drmask)
         return state, dz_t
 
     init = (dcarry_T, *jax.tree.map(jnp.zeros_like, (rest, rmask_BK)))
@@ -141,10 +145,10 @@ def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
     du_TBG, dv_TBG = dz[0], dz[-1]
 
     # All weight gradients as one matmul over the T*B rows, outside the loop.
-    dR = jnp.einsum("tbk,tbg->kg", r_TBK, dv_TBG)
     _, vjp_project = jax.vjp(cell.project, params, x_TBD)
     dparams, dx_TBD = vjp_project(du_TBG)
-    dparams = {**dparams, "R": dparams["R"] + dR}
+    if R_T is not None:
+        dparams = {**dparams, "R": dparams["R"] + jnp.einsum("tbk,tbg->kg", r_TBK, dv_TBG)}
     dparams = {k: v + drest[k] if k in drest else v for k, v in dparams.items()}
     dmask = None if mask_TB is None else np.zeros(mask_TB.shape, jax.dtypes.float0)
     return dparams, dcarry_0, dx_TBD, dmask, drmask
@@ -185,6 +189,11 @@ def rnn(
       unroll: ``lax.scan`` unroll factor.
     """
     hoist = default_hoist() if hoist is None else hoist
+    if recurrent_mask is not None and "R" not in params:
+        raise ValueError(
+            f"{type(cell).__name__} has no recurrent matrix for recurrent_mask to act on; "
+            "drop recurrent dropout for this cell."
+        )
     x_TBD, lengths, mask_TB, carry0 = prepare_sequence(
         cell, params, x_BTD, lengths, initial_carry, reverse, time_major
     )

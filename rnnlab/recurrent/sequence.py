@@ -65,7 +65,7 @@ def prepare_sequence(
         raise ValueError(
             f"expected inputs of shape (batch, time, features), got shape {x_BTD.shape}."
         )
-    check_input_size(params, x_BTD)
+    check_input_size(cell, params, x_BTD)
     x_TBD = x_BTD if time_major else jnp.swapaxes(x_BTD, 0, 1)
     T, B = x_TBD.shape[:2]
     mask_TB = None

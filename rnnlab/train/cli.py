@@ -1,38 +1,46 @@
-"""``rnnlab train EXPERIMENT.py [--cell gru --hidden 64 --workdir runs/x --set lr=0.01]``.
+"""``rnnlab train EXPERIMENT.py [--cell gru --hidden 64 --set optim.lr=3e-3 ...]`` and
+``rnnlab eval WORKDIR [--split test]``.
 
-Wire into ``rnnlab/cli.py`` with ``add_train_subparser(subparsers)``; the parser's
-``func`` default runs the command. Also runnable alone: ``python -m rnnlab.train.cli``.
-An experiment file defines ``get_config()`` returning a ``TrainConfig`` (or a dict).
+An experiment file defines ``get_config()`` returning a ``rnnlab.train.Config``. Every
+config field is reachable as ``--set section.field=value`` (values are Python literals;
+bare words are strings), checked against the field's type before anything is compiled or
+written. Errors are one line: ``rnnlab train: error: ...`` and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import dataclasses
 import importlib.util
 import json
 import os
 import sys
 from typing import Any
 
-from rnnlab.train.config import TrainConfig, from_dict
-from rnnlab.train.trainer import train_and_evaluate
+from rnnlab.train.config import Config
 
-_FLAGS = {"cell": str, "hidden": int, "epochs": int, "lr": float, "seed": int, "batch_size": int}
+# shorthand flags -> dotted config keys
+_FLAGS = {
+    "cell": ("model.cell", str),
+    "hidden": ("model.hidden", int),
+    "epochs": ("loop.epochs", int),
+    "lr": ("optim.lr", float),
+    "seed": ("loop.seed", int),
+    "batch_size": ("data.batch_size", int),
+}
 
 
-def load_experiment(path: str) -> TrainConfig:
-    """The ``TrainConfig`` returned by ``get_config()`` in the experiment file ``path``."""
+def load_experiment(path: str) -> Config:
+    """The ``Config`` returned by ``get_config()`` in the experiment file ``path``."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"experiment file {path!r} not found (e.g. experiments/sine.py).")
     spec = importlib.util.spec_from_file_location("rnnlab_experiment", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if not hasattr(module, "get_config"):
-        raise AttributeError(f"{path} must define get_config() returning a TrainConfig.")
+        raise AttributeError(f"{path} must define get_config() returning a rnnlab.train.Config.")
     config = module.get_config()
-    return from_dict(config) if isinstance(config, dict) else config
+    return Config.from_dict(config) if isinstance(config, dict) else config
 
 
 def _parse_value(text: str) -> Any:
@@ -42,55 +50,81 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-def apply_overrides(config: TrainConfig, args: argparse.Namespace) -> TrainConfig:
-    changes = {k: getattr(args, k) for k in _FLAGS if getattr(args, k, None) is not None}
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The dotted-key changes asked for on the command line."""
+    changes = {
+        key: getattr(args, flag) for flag, (key, _) in _FLAGS.items() if getattr(args, flag, None)
+    }
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep:
-            raise ValueError(f"--set expects key=value, got {item!r}.")
-        changes[key] = _parse_value(value)
+            raise ValueError(f"--set expects key=value (e.g. optim.lr=0.01), got {item!r}.")
+        changes[key.strip()] = _parse_value(value)
     if args.wandb:
-        changes["wandb"] = True
+        changes["loop.wandb"] = True
     if args.no_progress:
-        changes["progress"] = False
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(changes) - names)
-    if unknown:
-        raise ValueError(f"unknown config keys {unknown}; valid keys: {sorted(names)}.")
-    return config.replace(**changes)
+        changes["loop.progress"] = False
+    return changes
 
 
-def add_train_subparser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``train`` command to an argparse subparsers object."""
-    p = subparsers.add_parser("train", help="train one model from an experiment file")
-    _add_arguments(p)
-    p.set_defaults(func=run_train)
-    return p
+def fail(args: argparse.Namespace, err: BaseException) -> None:
+    """Exit 2 with one line naming the problem."""
+    print(f"{args.parser.prog}: error: {err}", file=sys.stderr)
+    raise SystemExit(2)
 
 
-def _add_arguments(p: argparse.ArgumentParser) -> None:
+def add_train_subparser(subparsers: Any) -> None:
+    """Add the ``train`` and ``eval`` commands to an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "train",
+        help="train one model from an experiment file",
+        description="Train one model; rerunning with the same --workdir resumes it.",
+    )
     p.add_argument("experiment", help="python file defining get_config()")
-    p.add_argument("--workdir", default=None, help="checkpoints + metrics.jsonl; resumes")
-    for name, typ in _FLAGS.items():
-        p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=typ, default=None)
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any config field")
+    p.add_argument("--workdir", default=None, help="checkpoints, metrics.jsonl, summary.json")
+    for flag, (key, typ) in _FLAGS.items():
+        p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=typ, help=f"= --set {key}")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any field: optim.lr=3e-3")
+    p.add_argument("--overwrite", action="store_true", help="replace a different run in workdir")
+    p.add_argument("--print-config", action="store_true", help="print the config and exit")
     p.add_argument("--wandb", action="store_true", help="log to Weights & Biases")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_train, parser=p)
+
+    e = subparsers.add_parser(
+        "eval",
+        help="evaluate the best parameters of a run folder",
+        description="Every metric of a finished (or interrupted) run's best parameters.",
+    )
+    e.add_argument("workdir", help="a run folder written by rnnlab train")
+    e.add_argument("--split", default="test", choices=("train", "valid", "test"))
+    e.set_defaults(func=run_eval, parser=e)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    config = apply_overrides(load_experiment(args.experiment), args)
-    result = train_and_evaluate(config, args.workdir)
-    summary = {k: result[k] for k in ("best_metric", "best_epoch", "diverged", "valid", "test")}
-    print(json.dumps(summary, indent=1))
+    try:
+        config = load_experiment(args.experiment).override(overrides(args))
+    except (ValueError, TypeError, FileNotFoundError, AttributeError, SyntaxError) as err:
+        fail(args, err)
+    if args.print_config:
+        print(json.dumps(config.to_dict(), indent=1))
+        return 0
+    from rnnlab.train.run import train
+
+    try:
+        result = train(config, args.workdir, overwrite=args.overwrite)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        fail(args, err)
+    keys = ("best_metric", "best_epoch", "diverged", "epochs_trained", "valid", "test", "seconds")
+    print(json.dumps({k: v for k, v in result.summary().items() if k in keys}, indent=1))
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="rnnlab-train")
-    _add_arguments(p)
-    return run_train(p.parse_args(argv))
+def run_eval(args: argparse.Namespace) -> int:
+    from rnnlab.train.run import evaluate
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        print(json.dumps(evaluate(args.workdir, args.split), indent=1))
+    except (ValueError, FileNotFoundError) as err:
+        fail(args, err)
+    return 0

@@ -1,9 +1,8 @@
 """Optimisers, schedules, initialisers, early stopping and reduce-on-plateau.
 
-Continuous hyperparameters (learning rate, momentum, weight decay, clip norm, Adam's b1/b2
-and the plateau scale) are injected with ``optax.inject_hyperparams``: they are arrays in
-the optimiser state, so one jitted step serves one model or a population (one value per
-trial).
+``update(config, hparams, lr_factor, grads, opt_state, params)`` builds the optax chain from
+the trial's ``HParams`` (scalars, or traced arrays inside a population) at every step, so
+the value a step uses is the one passed to it, never one cached in the optimiser state.
 
 SGD follows the Odyssey (Greff et al. 2017, research/odyssey.md §1.4; PyLSTM's
 ``NesterovStep``): Nesterov momentum with the step scaled by (1 - momentum),
@@ -25,83 +24,86 @@ import jax.numpy as jnp
 import optax
 
 from rnnlab.cells.base import orthogonal_blocks
-from rnnlab.train.config import TrainConfig
+from rnnlab.train.config import OptimConfig
+from rnnlab.train.hparams import HParams
 
 Array = jax.Array
-OPT_HPARAMS = ("lr", "momentum", "weight_decay", "clip_norm", "b1", "b2")
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("constant", "warmup_cosine", "plateau")
 
 
-def schedule(config: TrainConfig, steps_per_epoch: int) -> Callable[[Array], Array]:
+def schedule(config: OptimConfig, total_steps: int, steps_per_epoch: int) -> Callable:
     """The learning-rate factor as a function of the update count.
 
     constant / plateau: 1 (plateau scales via ``plateau_update`` at epoch ends);
     warmup_cosine: linear 0 -> 1 over ``warmup_epochs``, then cosine to ``final_lr_fraction``
-    at the last epoch.
+    at ``total_steps``.
     """
-    if config.schedule in ("constant", "plateau"):
-        return optax.constant_schedule(1.0)
     if config.schedule == "warmup_cosine":
-        total = max(1, config.epochs * steps_per_epoch)
+        total = max(1, total_steps)
         warmup = int(config.warmup_epochs * steps_per_epoch)
         return optax.warmup_cosine_decay_schedule(
             0.0, 1.0, warmup, max(total, warmup + 1), end_value=config.final_lr_fraction
         )
-    raise ValueError(
-        f"unknown schedule {config.schedule!r}; choose constant, warmup_cosine or plateau."
-    )
+    return optax.constant_schedule(1.0)
 
 
-def optimizer(
-    config: TrainConfig, steps_per_epoch: int, **values: Any
-) -> optax.GradientTransformation:
-    """The optimiser of ``config`` with its continuous hyperparameters injected.
-
-    ``values`` overrides the config's values (lr, momentum, ...; scalars or traced arrays).
-    Chain: clip by global norm -> [L2 | Adam] -> momentum/Adam -> [decoupled decay for
-    AdamW] -> schedule -> scale by -lr * lr_scale (* (1 - momentum) for the Odyssey SGD).
-    """
-    name = config.optimizer
-    if name not in ("sgd", "adam", "adamw"):
-        raise ValueError(f"unknown optimizer {name!r}; choose sgd, adam or adamw.")
-    sched = schedule(config, steps_per_epoch)
-
-    def factory(lr, momentum, weight_decay, clip_norm, b1, b2, lr_scale):
-        parts = [optax.clip_by_global_norm(clip_norm)]
-        step = lr * lr_scale
-        if name == "sgd":
-            parts += [
-                optax.add_decayed_weights(weight_decay),
-                optax.trace(decay=momentum, nesterov=config.nesterov),
-            ]
-            if config.scale_lr_by_momentum:
-                step = step * (1.0 - momentum)
-        elif name == "adam":
-            parts += [
-                optax.add_decayed_weights(weight_decay),
-                optax.scale_by_adam(b1=b1, b2=b2, eps=config.eps),
-            ]
-        else:
-            parts += [
-                optax.scale_by_adam(b1=b1, b2=b2, eps=config.eps),
-                optax.add_decayed_weights(weight_decay),
-            ]
-        parts += [optax.scale_by_schedule(sched), optax.scale(-step)]
-        return optax.chain(*parts)
-
-    hp = {k: getattr(config, k) for k in OPT_HPARAMS} | {"lr_scale": 1.0}
-    hp.update(values)
-    return optax.inject_hyperparams(factory, hyperparam_dtype=jnp.float32)(**hp)
+def chain(config: OptimConfig, hp: HParams) -> optax.GradientTransformation:
+    """clip by global norm -> [L2 | Adam] -> momentum/Adam -> [decoupled decay for AdamW]
+    (the schedule and the step size are applied by ``update``)."""
+    parts = [optax.clip_by_global_norm(hp.clip_norm)]
+    if config.name == "sgd":
+        parts += [
+            optax.add_decayed_weights(hp.weight_decay),
+            optax.trace(decay=hp.momentum, nesterov=config.nesterov),
+        ]
+    elif config.name == "adam":
+        parts += [
+            optax.add_decayed_weights(hp.weight_decay),
+            optax.scale_by_adam(b1=hp.b1, b2=hp.b2, eps=config.eps),
+        ]
+    else:
+        parts += [
+            optax.scale_by_adam(b1=hp.b1, b2=hp.b2, eps=config.eps),
+            optax.add_decayed_weights(hp.weight_decay),
+        ]
+    return optax.chain(*parts)
 
 
-def get_hparam(opt_state: Any, name: str) -> Array:
-    return opt_state.hyperparams[name]
+def step_size(config: OptimConfig, hp: HParams, lr_scale: Array | float) -> Array:
+    """lr * lr_scale (* (1 - momentum) for the Odyssey SGD)."""
+    step = hp.lr * lr_scale
+    if config.name == "sgd" and config.scale_lr_by_momentum:
+        step = step * (1.0 - hp.momentum)
+    return step
 
 
-def set_hparam(opt_state: Any, name: str, value: Array) -> Any:
-    """A copy of an ``inject_hyperparams`` state with one hyperparameter replaced."""
-    hps = dict(opt_state.hyperparams)
-    hps[name] = jnp.asarray(value, hps[name].dtype)
-    return opt_state._replace(hyperparams=hps)
+def init(config: OptimConfig, hp: HParams, params: Any) -> Any:
+    """The optimiser state of fresh ``params``."""
+    return chain(config, hp).init(params)
+
+
+def update(
+    config: OptimConfig,
+    hp: HParams,
+    lr_factor: Array,
+    grads: Any,
+    opt_state: Any,
+    params: Any,
+) -> tuple[Any, Any]:
+    """(parameter updates, new optimiser state): the chain's direction times
+    -step_size(hp) * lr_factor, where ``lr_factor`` is the schedule and plateau scale."""
+    direction, opt_state = chain(config, hp).update(grads, opt_state, params)
+    scale = -step_size(config, hp, lr_factor)
+    return jax.tree.map(lambda d: scale * d, direction), opt_state
+
+
+def check(config: OptimConfig) -> None:
+    """Unknown optimiser or schedule names are a ValueError naming the choices."""
+    if config.name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {config.name!r}; choose one of {OPTIMIZERS}.")
+    if config.schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {config.schedule!r}; choose one of {SCHEDULES}.")
 
 
 # ---------------------------------------------------------------- initialisers
@@ -150,10 +152,9 @@ def init_params(
 # ------------------------------------------------- early stopping and plateaus
 
 
-def improved(metric: Array, best: Array, min_rel_delta: float = 0.0) -> Array:
-    """metric < best (1 - min_rel_delta) with a finite metric; lower is better."""
-    bar = jnp.where(jnp.isfinite(best), best - min_rel_delta * jnp.abs(best), best)
-    return jnp.isfinite(metric) & (metric < bar)
+def improved(metric: Array, best: Array) -> Array:
+    """metric < best with a finite metric; lower is better."""
+    return jnp.isfinite(metric) & (metric < best)
 
 
 def early_stopping_update(

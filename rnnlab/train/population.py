@@ -1,26 +1,19 @@
-"""Population training: P trials with different continuous hyperparameters, one program.
+"""Populations: S slots of trials trained in one compiled program, refilled from a queue.
 
-``train_population(config, hparams={"lr": lr_P, ...}, seeds=seeds_P)`` trains P trials that
-share the structure of ``config``. Each trial is exactly the single-model run with its seed
-(same init, data order, dropout/noise keys); only how the P trials are laid out differs:
+``run_queue(next_trial, slots=S)`` trains trials that share a program (``program_key``):
+their hidden sizes may differ (each is initialised alone at its size and embedded in the
+bucket size, ``rnnlab.train.padding``), and when a trial ends (early stop, divergence, its
+epoch limit) its slot takes the next trial at the next epoch boundary. Each slot follows its
+own trial's epochs (data order from (trial seed, trial epoch)), so a trial's numbers equal
+training it alone, whichever slot and whichever moment it starts in.
 
-- ``"vmap"``: ``jax.vmap`` over the whole population (the GPU choice);
-- ``"map"``: ``jax.lax.map`` over trials inside one jit (each model's weights stay in cache);
-- ``"chunked"``: ``lax.map`` over vmapped chunks of ``chunk_size`` trials;
-- ``"loop"``: a Python loop of one jitted per-trial step (the baseline; also how
-  ``train_and_evaluate`` runs its one trial).
-
-Every trial early-stops on its own (its state then stops changing) and a trial that
-diverges is frozen and flagged; the others are untouched. ``devices`` shards the population
-axis over devices with ``jax.shard_map`` (each device runs the strategy on its slice).
-Trials that differ in structure are grouped by ``train_trials`` (one compile per group).
+How the S slots are laid out is a ``Strategy``: ``vmap``, ``map`` (``lax.map``) or
+``chunked``; ``devices`` shards the slot axis over devices with ``jax.shard_map``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,122 +24,92 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as PS
 
-from rnnlab.train import checkpoint as ckpt
-from rnnlab.train import datasets, engine
-from rnnlab.train.config import CONTINUOUS, TrainConfig, continuous, structure_key
+from rnnlab import data
+from rnnlab.train import hparams, optim, padding, problem, step
+from rnnlab.train.config import Config, Strategy
 
-STRATEGIES = ("vmap", "map", "chunked", "loop")
+Array = jax.Array
 
 
-def default_strategy(batch_size: int, backend: str | None = None) -> str:
-    """The measured default (benchmarks/README_population.md): vmap on accelerators; on CPU
-    lax.map over models at batch >= 8 and vmapped chunks of ~8 models at small batches."""
-    backend = backend or jax.default_backend()
-    if backend != "cpu":
-        return "vmap"
-    return "map" if batch_size >= 8 else "chunked"
+def default_strategy(batch_size: int, backend: str | None = None) -> Strategy:
+    """The measured default (benchmarks/README.md): vmap on accelerators; on CPU lax.map over
+    models at batch >= 8 and vmapped chunks of ~8 models at small batches."""
+    if (backend or jax.default_backend()) != "cpu":
+        return Strategy.VMAP
+    return Strategy.MAP if batch_size >= 8 else Strategy.CHUNKED
+
+
+@dataclasses.dataclass(frozen=True)
+class Trial:
+    """One trial: a pure function of (config, seed); ``key`` is the caller's name for it."""
+
+    config: Config
+    seed: int
+    key: str = ""
 
 
 @dataclasses.dataclass
-class PopulationResult:
-    """Per-trial outcomes, each an array with a leading population axis P."""
+class TrialResult:
+    """A finished trial. ``valid``/``test`` hold every metric at the best validation epoch;
+    ``params`` are the best parameters at the trial's own size (NumPy)."""
 
-    seeds: np.ndarray
-    hparams: dict[str, np.ndarray]
-    best_metric: np.ndarray  # best validation value of config.metric (inf if none)
-    best_epoch: np.ndarray  # epoch of the best value (-1 if none)
-    diverged: np.ndarray
-    epochs_trained: np.ndarray
-    steps_trained: np.ndarray  # optimiser updates applied
-    valid: dict[str, np.ndarray]  # all metrics at the best parameters
-    test: dict[str, np.ndarray]
-    history: list[dict[str, Any]]  # one record per epoch, per-trial lists
-    best_params: Any  # host pytree, leading P axis
-    strategy: str
+    key: str
+    seed: int
+    config: Config
+    best_metric: float
+    best_epoch: int
+    diverged: bool
+    epochs_trained: int
+    steps_trained: int
+    valid: dict[str, float]
+    test: dict[str, float]
+    history: list[dict[str, Any]]
+    params: Any
+    seconds: float
 
-    def trial(self, i: int) -> dict[str, Any]:
-        """One trial's results as plain Python values."""
-        return {
-            "seed": int(self.seeds[i]),
-            "hparams": {k: float(v[i]) for k, v in self.hparams.items()},
-            "best_metric": float(self.best_metric[i]),
-            "best_epoch": int(self.best_epoch[i]),
-            "diverged": bool(self.diverged[i]),
-            "epochs_trained": int(self.epochs_trained[i]),
-            "steps_trained": int(self.steps_trained[i]),
-            "valid": {k: float(v[i]) for k, v in self.valid.items()},
-            "test": {k: float(v[i]) for k, v in self.test.items()},
-            "history": [
-                {k: (v[i] if isinstance(v, list) else v) for k, v in rec.items()}
-                for rec in self.history
-            ],
-        }
+    def summary(self) -> dict[str, Any]:
+        """Everything but the parameters, as plain JSON-able values."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d.pop("params")
+        d["config"] = self.config.to_dict()
+        return d
 
 
-# ------------------------------------------------------------------ strategies
-
-
-def _stack(trees: Sequence[Any]) -> Any:
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
-
-
-def _unstack(tree: Any, P: int) -> list[Any]:
-    return [jax.tree.map(lambda a, i=i: a[i], tree) for i in range(P)]
+# ------------------------------------------------------------------ layouts
 
 
 class Runner:
-    """Applies per-trial functions ``f(*trial_args, *shared_args)`` to a population.
+    """Applies per-trial functions ``f(*trial_args, *shared_args)`` to S stacked slots."""
 
-    Population values are stacked pytrees with a leading P axis, except under ``"loop"``
-    where they are lists of per-trial pytrees.
-    """
-
-    def __init__(self, strategy: str, chunk_size: int = 8, devices: Sequence | None = None):
-        if strategy not in STRATEGIES:
-            raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}.")
-        if devices is not None and strategy == "loop":
-            raise ValueError("sharding needs a stacked population; use vmap, map or chunked.")
-        self.strategy, self.chunk_size = strategy, chunk_size
-        self.mesh = None if devices is None else Mesh(np.asarray(devices), ("pop",))
+    def __init__(self, strategy: Strategy | str, chunk_size: int = 8, devices: Sequence = ()):
+        try:
+            self.strategy = Strategy(strategy)
+        except ValueError:
+            choices = ", ".join(s.value for s in Strategy)
+            raise ValueError(f"unknown strategy {strategy!r}; choose one of {choices}.") from None
+        self.chunk_size = chunk_size
+        self.mesh = Mesh(np.asarray(devices), ("pop",)) if len(devices) else None
 
     @property
     def n_shards(self) -> int:
         return 1 if self.mesh is None else self.mesh.size
 
-    def stack(self, trials: Sequence[Any]) -> Any:
-        if self.strategy == "loop":
-            return list(trials)
-        tree = _stack(trials)
-        if self.mesh is not None:
-            tree = jax.device_put(tree, NamedSharding(self.mesh, PS("pop")))
-        return tree
+    def place(self, tree: Any) -> Any:
+        if self.mesh is None:
+            return jax.tree.map(jnp.asarray, tree)
+        return jax.device_put(tree, NamedSharding(self.mesh, PS("pop")))
 
-    def to_list(self, pop: Any, P: int) -> list[Any]:
-        return list(pop) if self.strategy == "loop" else _unstack(pop, P)
-
-    def to_host(self, pop: Any) -> Any:
-        """Host NumPy arrays with a leading P axis."""
-        if self.strategy == "loop":
-            return jax.tree.map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *pop)
-        return jax.tree.map(np.asarray, pop)
-
-    def compile(self, f: Callable, n_trial: int) -> Callable:
-        """g(trial_args: tuple, shared_args: tuple) -> per-trial outputs."""
-        if self.strategy == "loop":
-            jf = jax.jit(f)
-
-            def loop(trial_args, shared):
-                P = len(trial_args[0])
-                return [jf(*(a[i] for a in trial_args), *shared) for i in range(P)]
-
-            return loop
-
+    def compile(self, f: Callable, slots: int) -> Callable:
+        """g(trial_args: tuple, shared_args: tuple) -> stacked per-trial outputs."""
         strategy, chunk = self.strategy, self.chunk_size
 
         def batched(trial_args, shared):
-            if strategy == "vmap":
+            if slots == 1 and self.mesh is None:  # one model: no population axis to map
+                one = f(*jax.tree.map(lambda a: a[0], trial_args), *shared)
+                return jax.tree.map(lambda a: a[None], one)
+            if strategy is Strategy.VMAP:
                 return jax.vmap(lambda *t: f(*t, *shared))(*trial_args)
-            size = chunk if strategy == "chunked" else None
+            size = chunk if strategy is Strategy.CHUNKED else None
             return jax.lax.map(lambda t: f(*t, *shared), trial_args, batch_size=size)
 
         if self.mesh is not None:
@@ -160,362 +123,349 @@ class Runner:
         return jax.jit(batched)
 
 
-# ------------------------------------------------------------------ the run
-
-_PROGRAMS: dict[tuple, tuple] = {}
+# ------------------------------------------------------------------ one program
 
 
-_NOT_COMPILED_IN = (
-    "num_valid",
-    "num_test",
-    "data_seed",
-    "eval_batch_size",
-    "metric",
-    "progress",
-    "wandb",
-    "wandb_project",
-    "checkpoint",
-    "patience",
-    "pad_multiple",
-    "bucket",
-)
+class Group:
+    """The compiled functions and data of one program (one bucket of trials)."""
 
-
-def _program_key(config: TrainConfig) -> str:
-    """structure_key without the fields the compiled functions do not depend on."""
-    drop = dict.fromkeys(_NOT_COMPILED_IN)
-    if config.schedule != "warmup_cosine":
-        drop.update(epochs=None, num_train=None)
-    return structure_key(config.replace(**{k: getattr(TrainConfig, k, None) for k in drop}))
-
-
-def _programs(config: TrainConfig, data: dict, use_noise: bool, runner: Runner) -> tuple:
-    """(setup, init, step, epoch_end, eval) for a structure, compiled once per process."""
-    devices = None if runner.mesh is None else tuple(d.id for d in runner.mesh.devices.flat)
-    chunk = runner.chunk_size if runner.strategy == "chunked" else None
-    key = (_program_key(config), use_noise, runner.strategy, chunk, devices)
-    if key in _PROGRAMS:
-        return _PROGRAMS[key]
-    setup = engine.make_setup(config, data["train"], use_noise)
-    sample = engine.sample_batch(config, data["train"])
-    init = jax.jit(lambda s, hp, pat: engine.init_state(setup, s, hp, pat, sample))
-    if config.dataset is None:  # per-trial example indices into the device-resident data
-        g_step = runner.compile(
-            lambda st, idx, ep, bi, d: engine.train_step(setup, st, idx, ep, bi, d), 2
+    def __init__(self, config: Config, slots: int, runner: Runner):
+        self.config = config
+        self.splits = data.load(config.data.name, **config.data.options)
+        self.problem = problem.problem(self.splits.train)
+        if self.problem.num_train < config.data.batch_size:
+            raise ValueError(
+                f"data.batch_size {config.data.batch_size} exceeds the "
+                f"{self.problem.num_train} training examples; lower it or use more data."
+            )
+        self.paddable = padding.paddable(config.model)
+        self.hidden = (
+            hparams.hidden_bucket(config.model.hidden) if self.paddable else config.model.hidden
         )
-    else:  # one padded batch shared by all trials
-        g_step = runner.compile(lambda st, ep, bi, b: engine.train_step_on(setup, st, ep, bi, b), 1)
-    g_end = runner.compile(lambda st, m, ep: engine.epoch_end(setup, st, m, ep), 2)
+        self.program = step.make_program(config, self.problem, self.hidden)
+        first = np.zeros(1, np.int64)
+        self.sample = problem.batch(self.splits.train, first, int(self.splits.train.lengths[0]))
+        self._check_metric()
+        self.slots, self.runner = slots, runner
+        p = self.program
+        self.train_step = runner.compile(lambda st, b, hp: step.train_step(p, st, b, hp)[0], slots)
+        self.epoch_end = runner.compile(lambda st, m: step.epoch_end(p, st, m), slots)
+        self.evaluate_fn = runner.compile(
+            lambda st, b, best: step.eval_step(p, step.eval_params(st, best), b), slots
+        )
+        self.valid = problem.eval_batches(
+            self.splits.valid, config.data.eval_batch_size, config.data.pad_multiple
+        )
+        self.test = problem.eval_batches(
+            self.splits.test, config.data.eval_batch_size, config.data.pad_multiple
+        )
+        self._inits: dict[int, tuple] = {}
 
-    def eval_fn(st, batch, which):
-        best = which & (st.best_epoch >= 0)
-        params = jax.tree.map(lambda b, p: jnp.where(best, b, p), st.best_params, st.params)
-        return engine.eval_batch(setup, params, batch)
+    def _check_metric(self) -> None:
+        """Fail before any compile or write when loop.metric is not a metric of the data."""
+        optim.check(self.config.optim)
+        params = jax.eval_shape(lambda: step.init_params(self.program, 0, self.sample))
+        names = jax.eval_shape(lambda p: step.eval_step(self.program, p, self.sample), params)
+        names = sorted(set(names) - {"count"})
+        if self.config.loop.metric not in names:
+            raise ValueError(
+                f"loop.metric {self.config.loop.metric!r} is not a metric of "
+                f"{self.config.data.name}; choose one of {', '.join(names)}."
+            )
 
-    g_eval = runner.compile(eval_fn, 1)
-    if len(_PROGRAMS) > 16:
-        _PROGRAMS.clear()
-    _PROGRAMS[key] = (setup, init, g_step, g_end, g_eval)
-    return _PROGRAMS[key]
+    def _init_fns(self, hidden: int) -> tuple:
+        if hidden not in self._inits:
+            lone = step.make_program(self.config, self.problem, hidden)
+            self._inits[hidden] = (
+                lone,
+                jax.jit(lambda seed: step.init_params(lone, seed, self.sample)),
+            )
+        return self._inits[hidden]
+
+    def check(self, trial: Trial) -> None:
+        if hparams.program_key(trial.config) != hparams.program_key(self.config):
+            raise ValueError(
+                "all trials of one population must share their structure (program_key); "
+                f"trial {trial.key or trial.seed} differs: group trials with train_trials."
+            )
+
+    def init_trial(self, trial: Trial) -> step.TrainState:
+        """Trial state at the bucket size: initialised alone at its size, then embedded."""
+        h = trial.config.model.hidden
+        _, init = self._init_fns(h)
+        lone_params = jax.device_get(init(trial.seed))
+        template = self._template()
+        params, mask = padding.embed(lone_params, template, h, self.hidden)
+        hp = hparams.of(trial.config)
+        return step.init_state(self.program, trial.seed, hp, params, mask, trial.config.loop.epochs)
+
+    def _template(self) -> Any:
+        if not hasattr(self, "_tmpl"):
+            _, init = self._init_fns(self.hidden)
+            self._tmpl = jax.device_get(init(0))
+        return self._tmpl
+
+    def lone_params(self, padded: Any, hidden: int) -> Any:
+        _, init = self._init_fns(hidden)
+        shapes = jax.eval_shape(init, 0)
+        return padding.extract(padded, shapes, hidden, self.hidden)
+
+    def evaluate(self, pop: Any, batches: list, best: bool) -> dict[str, np.ndarray]:
+        sums: dict[str, Any] = {}
+        for b in batches:
+            out = jax.device_get(self.evaluate_fn((pop,), (jax.tree.map(jnp.asarray, b), best)))
+            for k, v in out.items():
+                sums[k] = sums.get(k, 0.0) + v
+        count = np.maximum(sums.pop("count"), 1e-30)
+        return {k: v / count for k, v in sums.items()}
 
 
-def _hparams_P(
-    config: TrainConfig, hparams: dict[str, Any] | None, P: int
-) -> dict[str, np.ndarray]:
-    hparams = dict(hparams or {})
-    unknown = sorted(set(hparams) - set(CONTINUOUS))
+# ------------------------------------------------------------------ the slot loop
+
+
+@dataclasses.dataclass
+class _Slot:
+    trial: Trial
+    index: int  # position in the order trials were taken
+    epoch: int = 0
+    history: list = dataclasses.field(default_factory=list)
+    start: float = dataclasses.field(default_factory=time.perf_counter)
+    ended: bool = False
+
+
+def _put(pop: Any, i: int, state: Any) -> Any:
+    return jax.tree.map(lambda a, x: a.at[i].set(x), pop, state)
+
+
+_put_jit = jax.jit(_put, donate_argnums=0)
+
+
+def _record(epoch: int, train_loss: float, valid: dict[str, float]) -> dict[str, Any]:
+    return {"epoch": epoch, "train_loss": train_loss, **{f"valid_{k}": v for k, v in valid.items()}}
+
+
+class Population:
+    """S slots over one ``Group``: the state on device and the slot table on the host."""
+
+    def __init__(self, group: Group):
+        self.group = group
+        self.slots: list[_Slot | None] = [None] * group.slots
+        self.pop: Any = None
+        self.hp: list = [None] * group.slots
+        self.taken = 0
+
+    def assign(self, s: int, trial: Trial, state: step.TrainState | None = None) -> None:
+        """Put ``trial`` (fresh, or with ``state``) into slot ``s``."""
+        self.group.check(trial)
+        state = self.group.init_trial(trial) if state is None else state
+        if self.pop is None:
+            stacked = jax.tree.map(lambda x: np.stack([x] * self.group.slots), state)
+            stacked = stacked._replace(active=np.zeros(self.group.slots, bool))
+            self.pop = self.group.runner.place(stacked)
+        self.pop = _put_jit(self.pop, s, jax.tree.map(jnp.asarray, state))
+        self.hp[s] = hparams.of(trial.config)
+        self.slots[s] = _Slot(trial, self.taken)
+        self.taken += 1
+
+    def _hparams(self) -> hparams.HParams:
+        filler = next(h for h in self.hp if h is not None)
+        return self.group.runner.place(hparams.stack([h or filler for h in self.hp]))
+
+    def train_epoch(self) -> None:
+        """One epoch of every slot, each on its own trial's plan."""
+        g = self.group
+        c = g.config.data
+        filler = next(s for s in self.slots if s is not None)
+        plans = [
+            problem.epoch_plan(
+                g.splits.train,
+                c.batch_size,
+                (s or filler).trial.seed,
+                (s or filler).epoch,
+                c.bucket,
+            )
+            for s in self.slots
+        ]
+        hp = self._hparams()
+        self.started = jax.device_get(self.pop.active)
+        for i in range(g.program.steps_per_epoch):
+            idx_PB = np.stack([plan[i] for plan in plans])
+            b = problem.population_batch(g.splits.train, idx_PB, c.pad_multiple)
+            self.pop = g.train_step((self.pop, g.runner.place(b), hp), ())
+
+    def end_epoch(self) -> list[tuple[int, dict]]:
+        """Validation, early stopping and records: [(slot, record)] of the trials that
+        trained this epoch."""
+        g = self.group
+        before = self.started
+        loss = jax.device_get(self.pop.loss_sum / jnp.maximum(self.pop.loss_steps, 1))
+        valid = g.evaluate(self.pop, g.valid, best=False)
+        metric = valid[g.config.loop.metric]
+        self.pop = g.epoch_end((self.pop, g.runner.place(np.asarray(metric, np.float32))), ())
+        out = []
+        for s, slot in enumerate(self.slots):
+            if slot is None or not before[s]:
+                continue
+            rec = _record(slot.epoch, float(loss[s]), {k: float(v[s]) for k, v in valid.items()})
+            slot.history.append(rec)
+            slot.epoch += 1
+            out.append((s, rec))
+        return out
+
+    def ended(self) -> list[int]:
+        """Slots whose trial has stopped training and has not been reported."""
+        active = jax.device_get(self.pop.active)
+        return [
+            s
+            for s, sl in enumerate(self.slots)
+            if sl is not None and not active[s] and not sl.ended
+        ]
+
+    def finish(self, slots: list[int]) -> list[tuple[_Slot, TrialResult]]:
+        """Results of the trials in ``slots``: test metrics at their best parameters."""
+        if not slots:
+            return []
+        g = self.group
+        valid = g.evaluate(self.pop, g.valid, best=True)
+        test = g.evaluate(self.pop, g.test, best=True)
+        host = jax.device_get(
+            (self.pop.best_metric, self.pop.best_epoch, self.pop.diverged, self.pop.step)
+        )
+        out = []
+        for s in slots:
+            sl = self.slots[s]
+            best = jax.tree.map(lambda a, s=s: np.asarray(a[s]), self.pop.best_params)
+            h = sl.trial.config.model.hidden
+            res = TrialResult(
+                key=sl.trial.key,
+                seed=sl.trial.seed,
+                config=sl.trial.config,
+                best_metric=float(host[0][s]),
+                best_epoch=int(host[1][s]),
+                diverged=bool(host[2][s]),
+                epochs_trained=len(sl.history),
+                steps_trained=int(host[3][s]),
+                valid={k: float(v[s]) for k, v in valid.items()},
+                test={k: float(v[s]) for k, v in test.items()},
+                history=sl.history,
+                params=g.lone_params(best, h),
+                seconds=time.perf_counter() - sl.start,
+            )
+            sl.ended = True
+            out.append((sl, res))
+        return out
+
+
+def run_queue(
+    next_trial: Callable[[], Trial | None],
+    *,
+    slots: int = 8,
+    strategy: Strategy | str | None = None,
+    chunk_size: int = 8,
+    devices: Sequence = (),
+    on_epoch: Callable[[Trial, dict], None] | None = None,
+    on_done: Callable[[Trial, TrialResult], None] | None = None,
+    progress: Callable[[dict], None] | None = None,
+) -> list[TrialResult]:
+    """Train the trials ``next_trial()`` yields (until it returns None), ``slots`` at a time
+    in one program; a freed slot takes the next trial at the next epoch boundary.
+
+    All trials must share ``program_key``. ``on_epoch(trial, record)`` follows each of a
+    trial's epochs, ``on_done(trial, result)`` its end. Returns the results in the order the
+    trials were taken. Utilisation (useful trial-epochs / slot-epochs) is reported to
+    ``progress(stats)`` after every epoch.
+    """
+    first = next_trial()
+    if first is None:
+        return []
+    runner = Runner(strategy or default_strategy(first.config.data.batch_size), chunk_size, devices)
+    slots = -(-slots // runner.n_shards) * runner.n_shards
+    pop = Population(Group(first.config, slots, runner))
+    pop.assign(0, first)
+    exhausted = False
+    for s in range(1, slots):
+        t = next_trial()
+        if t is None:
+            exhausted = True
+            break
+        pop.assign(s, t)
+    results: dict[int, TrialResult] = {}
+    useful = total = 0
+
+    def report(done: list[tuple[_Slot, TrialResult]]) -> None:
+        for sl, res in done:
+            results[sl.index] = res
+            if on_done is not None:
+                on_done(sl.trial, res)
+
+    while True:
+        active = jax.device_get(pop.pop.active)
+        if not active.any():
+            break
+        pop.train_epoch()
+        records = pop.end_epoch()
+        useful, total = useful + len(records), total + slots
+        for s, rec in records:
+            if on_epoch is not None:
+                on_epoch(pop.slots[s].trial, rec)
+        for s in pop.ended():
+            if exhausted:
+                continue
+            t = next_trial()
+            if t is None:
+                exhausted = True
+                continue
+            report(pop.finish([s]))
+            pop.assign(s, t)
+        if progress is not None:
+            progress({"useful": useful, "slot_epochs": total, "utilisation": useful / total})
+    report(pop.finish([s for s, sl in enumerate(pop.slots) if sl is not None and not sl.ended]))
+    return [results[i] for i in sorted(results)]
+
+
+def train_trials(trials: Sequence[Trial], *, slots: int = 8, **kwargs: Any) -> list[TrialResult]:
+    """Train ``trials``: those sharing a program train together (``run_queue``, mixed hidden
+    sizes in buckets, refilled slots), one program after another. Results in input order."""
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(trials):
+        groups.setdefault(hparams.program_key(t.config), []).append(i)
+    out: list[TrialResult | None] = [None] * len(trials)
+    for idx in groups.values():
+        queue = iter(idx)
+        order: list[int] = []
+
+        def pull(queue=queue, order=order):
+            i = next(queue, None)
+            if i is None:
+                return None
+            order.append(i)
+            return trials[i]
+
+        for i, res in zip(order, run_queue(pull, slots=min(slots, len(idx)), **kwargs)):
+            out[i] = res
+    return out  # type: ignore[return-value]
+
+
+def population_trials(
+    config: Config, hparams_P: dict[str, Any] | None = None, seeds: Sequence[int] | None = None
+) -> list[Trial]:
+    """P trials of ``config`` with per-trial continuous hyperparameters (``{"lr": lr_P}``,
+    names as in ``HParams``) and seeds (default ``[config.loop.seed]``)."""
+    hparams_P = dict(hparams_P or {})
+    unknown = sorted(set(hparams_P) - set(hparams.CONTINUOUS))
     if unknown:
         raise ValueError(
             f"{unknown} are not continuous hyperparameters; per-trial values are allowed for "
-            f"{CONTINUOUS}. Structural ones (hidden, cell, ...) need separate groups: "
+            f"{', '.join(hparams.CONTINUOUS)}. Structural ones need their own trials: "
             "use train_trials."
         )
-    out = {}
-    for k, v in continuous(config).items():
-        arr = np.asarray(hparams.get(k, v), np.float32)
-        arr = np.broadcast_to(arr, (P,)) if arr.ndim == 0 else arr
-        if arr.shape != (P,):
-            raise ValueError(f"hparams[{k!r}] has shape {arr.shape}; expected ({P},).")
-        out[k] = np.array(arr)
-    return out
-
-
-def _to_device(batch: Any) -> Any:
-    return jax.tree.map(jnp.asarray, batch)
-
-
-def _eval_splits(config: TrainConfig, batch, size: int) -> list[Any]:
-    if config.dataset is not None:
-        return [_to_device(b) for b in datasets.eval_batches(batch, size, config.pad_multiple)]
-    n = batch.x.shape[0]
-    return [
-        _to_device(jax.tree.map(lambda a, s=s: a[s : s + size], batch)) for s in range(0, n, size)
-    ]
-
-
-def _evaluate(runner: Runner, g_eval: Callable, pop: Any, batches: list[Any], which: int) -> dict:
-    sums: dict[str, Any] = {}
-    for b in batches:
-        out = g_eval((pop,), (b, which))
-        out = runner.to_host(out)
-        for k, v in out.items():
-            sums[k] = sums.get(k, 0.0) + v
-    count = np.maximum(sums.pop("count"), 1e-30)
-    return {k: v / count for k, v in sums.items()}
-
-
-def _jsonable(x: np.ndarray, P: int) -> Any:
-    x = np.asarray(x)
-    vals = [v.item() for v in x[:P]]
-    return vals[0] if P == 1 else vals
-
-
-def train_population(
-    config: TrainConfig,
-    hparams: dict[str, Any] | None = None,
-    seeds: Sequence[int] | np.ndarray | None = None,
-    *,
-    strategy: str | None = None,
-    chunk_size: int = 8,
-    devices: Sequence | None = None,
-    workdir: str | os.PathLike | None = None,
-    callback: Callable[[int, dict], None] | None = None,
-) -> PopulationResult:
-    """Train P trials of ``config`` together; returns per-trial results.
-
-    Args:
-      hparams: per-trial values of continuous hyperparameters, e.g. ``{"lr": lr_P}``;
-        missing ones take the config's value.
-      seeds: (P,) trial seeds (default ``[config.seed]``); init, data order, dropout and
-        noise of trial p depend only on ``seeds[p]``.
-      strategy: "vmap" | "map" | "chunked" | "loop"; None picks ``default_strategy``.
-      devices: shard the population axis over these devices (P is padded with frozen
-        copies of trial 0 to a multiple of their number).
-      workdir: checkpoint every epoch there (keeps the last; best parameters are part of
-        the state) and append per-epoch metrics to ``metrics.jsonl``; an existing
-        checkpoint is resumed, giving the same result as an uninterrupted run.
-      callback: ``callback(epoch, record)`` after each epoch (an exception stops the run
-        after the checkpoint of that epoch was written).
-    """
-    seeds = np.asarray([config.seed] if seeds is None else seeds, np.int64)
+    seeds = [config.loop.seed] if seeds is None else [int(s) for s in seeds]
     P = len(seeds)
-    hp_P = _hparams_P(config, hparams, P)
-    strategy = strategy or default_strategy(config.batch_size)
-    runner = Runner(strategy, chunk_size, devices)
-
-    data = engine.load_data(config)
-    use_noise = bool(np.any(hp_P["noise_std"] > 0))
-    _, init, g_step, g_end, g_eval = _programs(config, data, use_noise, runner)
-    feed = _feed(config, data["train"], g_step)
-
-    # Per-trial init with one jitted function (identical across strategies); padding for
-    # sharding with frozen copies of trial 0.
-    patience = np.int32(2**30 if config.patience is None else config.patience)
-    trials = [
-        init(int(s), {k: v[i] for k, v in hp_P.items()}, patience) for i, s in enumerate(seeds)
-    ]
-    n_pad = (-P) % runner.n_shards
-    trials += [trials[0]._replace(active=jnp.bool_(False))] * n_pad
-    P_all = P + n_pad
-    seeds_all = np.concatenate([seeds, np.repeat(seeds[:1], n_pad)])
-    pop = runner.stack(trials)
-    valid_batches = _eval_splits(config, data["valid"], config.eval_batch_size)
-    test_batches = _eval_splits(config, data["test"], config.eval_batch_size)
-
-    history: list[dict[str, Any]] = []
-    start = 0
-    manager = None
-    if workdir is not None and config.checkpoint:
-        manager = ckpt.Manager(workdir, _run_signature(config, hp_P, seeds, strategy))
-        restored = manager.restore(runner.to_host(pop))
-        if restored is not None:
-            start, host_pop = restored
-            pop = runner.stack(_unstack(host_pop, P_all))
-        history = manager.read_history(start)
-    logger = _Logger(config, workdir, P)
-
-    bar = _progress(config, start)
-    for epoch in range(start, config.epochs):
-        active = runner.to_host(pop.active if strategy != "loop" else [s.active for s in pop])
-        if not np.any(active):
-            break
-        t0 = time.perf_counter()
-        pop = feed(pop, epoch, seeds_all)
-        host = runner.to_host(_summary(pop, strategy))
-        train_loss = host["loss_sum"] / np.maximum(host["loss_steps"], 1)
-        valid = _evaluate(runner, g_eval, pop, valid_batches, False)
-        if config.metric not in valid:
-            raise ValueError(f"metric {config.metric!r} not among {sorted(valid)}.")
-        metric_P = np.asarray(valid[config.metric], np.float32)
-        trial_metric = metric_P if strategy != "loop" else list(metric_P)
-        pop = g_end((pop, trial_metric), (jnp.int32(epoch),))
-        after = runner.to_host(_summary(pop, strategy))
-        record = {
-            "epoch": epoch,
-            "trained": _jsonable(active, P),
-            "train_loss": _jsonable(train_loss, P),
-            **{f"valid_{k}": _jsonable(v, P) for k, v in valid.items()},
-            "best_metric": _jsonable(after["best_metric"], P),
-            "active": _jsonable(after["active"], P),
-            "diverged": _jsonable(after["diverged"], P),
-            "lr_scale": _jsonable(after["lr_scale"], P),
-        }
-        history.append(record)
-        if manager is not None:
-            manager.save(epoch + 1, runner.to_host(pop), record)
-        logger.log(record, time.perf_counter() - t0)
-        bar.update(1)
-        bar.set_postfix(
-            best=float(np.min(after["best_metric"][:P])), active=int(after["active"][:P].sum())
-        )
-        if callback is not None:
-            callback(epoch, record)
-    bar.close()
-    logger.close()
-
-    valid = _evaluate(runner, g_eval, pop, valid_batches, True)
-    test = _evaluate(runner, g_eval, pop, test_batches, True)
-    host = runner.to_host(pop)
-    return PopulationResult(
-        seeds=seeds,
-        hparams=hp_P,
-        best_metric=host.best_metric[:P],
-        best_epoch=host.best_epoch[:P],
-        diverged=host.diverged[:P],
-        epochs_trained=np.asarray(
-            [sum(bool(_at(r["trained"], i)) for r in history) for i in range(P)]
-        ),
-        steps_trained=np.asarray(host.opt_state.count)[:P],
-        valid={k: v[:P] for k, v in valid.items()},
-        test={k: v[:P] for k, v in test.items()},
-        history=history,
-        best_params=jax.tree.map(lambda a: a[:P], host.best_params),
-        strategy=strategy,
-    )
-
-
-def _feed(config: TrainConfig, train: Any, g_step: Callable) -> Callable:
-    """``feed(pop, epoch, seeds_P) -> pop`` after one epoch of training steps."""
-    if config.dataset is None:
-        train_dev = _to_device(train)
-        n = train.x.shape[0]
-
-        def feed_task(pop, epoch, seeds_P):
-            order = np.stack([engine.epoch_order(s, epoch, n, config.batch_size) for s in seeds_P])
-            ep = jnp.int32(epoch)
-            for i in range(order.shape[1]):
-                pop = g_step((pop, order[:, i]), (ep, jnp.int32(i), train_dev))
-            return pop
-
-        return feed_task
-
-    def feed_dataset(pop, epoch, seeds_P):
-        plan = datasets.train_plan(train, config.batch_size, config.data_seed, epoch, config.bucket)
-        ep = jnp.int32(epoch)
-        for i, idx in enumerate(plan):
-            b = _to_device(datasets.to_batch(train, idx, config.pad_multiple))
-            pop = g_step((pop,), (ep, jnp.int32(i), b))
-        return pop
-
-    return feed_dataset
-
-
-def _at(v: Any, i: int) -> Any:
-    return v[i] if isinstance(v, list) else v
-
-
-def _summary(pop: Any, strategy: str) -> Any:
-    def one(st):
-        return {
-            "loss_sum": st.loss_sum,
-            "loss_steps": st.loss_steps,
-            "best_metric": st.best_metric,
-            "active": st.active,
-            "diverged": st.diverged,
-            "lr_scale": st.opt_state.hyperparams["lr_scale"],
-        }
-
-    return [one(s) for s in pop] if strategy == "loop" else one(pop)
-
-
-def _run_signature(config: TrainConfig, hp_P: dict, seeds: np.ndarray, strategy: str) -> dict:
-    d = dataclasses.asdict(config)
-    for k in ("progress", "wandb", "wandb_project"):
-        d.pop(k)
-    return {
-        "config": json.loads(json.dumps(d, default=str)),
-        "hparams": {k: v.tolist() for k, v in hp_P.items()},
-        "seeds": seeds.tolist(),
-        "strategy": strategy,
-    }
-
-
-class _Logger:
-    """metrics.jsonl in the workdir and, when ``config.wandb``, Weights & Biases."""
-
-    def __init__(self, config: TrainConfig, workdir, P: int):
-        self.path = None if workdir is None else os.path.join(workdir, "metrics.jsonl")
-        self.run = None
-        if config.wandb:
-            import wandb
-
-            self.run = wandb.init(
-                project=config.wandb_project,
-                config=dataclasses.asdict(config),
-                dir=None if workdir is None else str(workdir),
-            )
-
-    def log(self, record: dict, seconds: float) -> None:
-        if self.path is not None:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(self.path, "a") as f:
-                f.write(json.dumps({**record, "seconds": round(seconds, 3)}) + "\n")
-        if self.run is not None:
-            flat = {k: v for k, v in record.items() if not isinstance(v, list)}
-            for k, v in record.items():
-                if isinstance(v, list) and v and isinstance(v[0], float):
-                    flat[f"{k}_min"] = float(np.nanmin(v))
-            self.run.log(flat, step=record["epoch"])
-
-    def close(self) -> None:
-        if self.run is not None:
-            self.run.finish()
-
-
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def set_postfix(self, **kw):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress(config: TrainConfig, start: int):
-    if not config.progress:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=config.epochs, initial=start, desc="epochs", unit="epoch")
-
-
-# ------------------------------------------------------------------ grouping
-
-
-def train_trials(trials: Sequence[tuple[TrainConfig, int]], **kwargs: Any) -> list[dict[str, Any]]:
-    """Train trials given as (config, seed) pairs; trials with the same structure
-    (``structure_key``) train together as one population (one compile per group).
-    Returns one result dict per trial, in input order."""
-    groups: dict[str, list[int]] = {}
-    for i, (cfg, _) in enumerate(trials):
-        groups.setdefault(structure_key(cfg), []).append(i)
-    results: list[dict[str, Any] | None] = [None] * len(trials)
-    for idx in groups.values():
-        base = trials[idx[0]][0]
-        hp = {k: np.asarray([getattr(trials[i][0], k) for i in idx]) for k in CONTINUOUS}
-        res = train_population(base, hp, [trials[i][1] for i in idx], **kwargs)
-        for j, i in enumerate(idx):
-            results[i] = res.trial(j)
-    return results  # type: ignore[return-value]
+    trials = []
+    for i in range(P):
+        changes = {}
+        for k, v in hparams_P.items():
+            arr = np.broadcast_to(np.asarray(v, np.float64), (P,))
+            changes[f"optim.{k}"] = float(arr[i])
+        trials.append(Trial(config.override(changes), seeds[i], str(i)))
+    return trials

@@ -10,7 +10,7 @@ NAMES = ["jsb", "japanese_vowels", "japanese_vowels_framewise", "digits", "digit
 
 
 def test_available_and_unknown_names():
-    assert {*NAMES, "kjv", "taylor"} == set(data.available())
+    assert {*NAMES, "kjv", "taylor", "moving_digits"} == set(data.available())
     with pytest.raises(ValueError, match=r"unknown dataset 'timit'.*jsb.*taylor"):
         data.load("timit")
     with pytest.raises(ValueError, match="available"):

@@ -1,4 +1,4 @@
-"""The engine trains an LSTM on every registered dataset (``TrainConfig.dataset``).
+"""The engine trains an LSTM on every registered dataset (``DataConfig.name``).
 
 Fast: one epoch on a small subset of each; the validation metric must beat the same model
 untrained (``epochs=0`` evaluates the initial parameters) and a trivial baseline.
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rnnlab import data
-from rnnlab.train import TrainConfig, train_and_evaluate
+from rnnlab.train import Config, train
 
 # dataset -> (options for a small subset, selection metric, trivial baseline of that metric)
 CASES = {
@@ -29,38 +29,43 @@ CASES = {
 }
 
 
-def _config(name, options, metric, **kw):
-    base = dict(hidden=16, hoist=True, optimizer="adam", lr=2e-2, eval_batch_size=1024)
-    return TrainConfig(
-        dataset=name,
-        dataset_options=options,
-        cell="lstm",
-        pad_multiple=32,
-        epochs=1,
-        metric=metric,
-        progress=False,
-        **{**base, **kw},
+def _config(name, options, metric, hidden=16, lr=2e-2, batch_size=16, bucket=None):
+    return Config.from_dict(
+        {
+            "data": {
+                "name": name,
+                "options": options,
+                "pad_multiple": 32,
+                "eval_batch_size": 1024,
+                "batch_size": batch_size,
+                "bucket": bucket,
+            },
+            "model": {"cell": "lstm", "hidden": hidden, "hoist": True},
+            "optim": {"name": "adam", "lr": lr},
+            "loop": {"epochs": 1, "metric": metric, "progress": False},
+        }
     )
 
 
 def test_every_registered_dataset_is_covered():
-    assert sorted(CASES) == sorted(data.available())
+    synthetic = set(data.synthetic.TASKS)
+    assert sorted(CASES) == sorted(set(data.available()) - synthetic)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_one_epoch_on_a_subset_beats_untrained_and_trivial(name):
     options, metric, trivial = CASES[name]
     cfg = _config(name, options, metric, batch_size=4 if name == "jsb" else 16)
-    trained = train_and_evaluate(cfg)
-    untrained = train_and_evaluate(cfg.replace(epochs=0))  # same compiled programs
-    assert trained["epochs_trained"] == 1 and not trained["diverged"]
-    after, before = trained["valid"], untrained["valid"]
-    assert np.isfinite(after["loss"]) and np.isfinite(trained["test"]["loss"])
+    trained = train(cfg)
+    untrained = train(cfg.override({"loop.epochs": 0}))  # same compiled programs
+    assert trained.epochs_trained == 1 and not trained.diverged
+    after, before = trained.valid, untrained.valid
+    assert np.isfinite(after["loss"]) and np.isfinite(trained.test["loss"])
     assert after["loss"] < 0.95 * before["loss"]
     assert after[metric] <= before[metric]
     if trivial is not None:
         assert after[metric] < trivial
-    assert set(trained["test"]) == set(after)
+    assert set(trained.test) == set(after)
 
 
 @pytest.mark.slow
@@ -68,8 +73,8 @@ def test_one_epoch_on_a_subset_beats_untrained_and_trivial(name):
 def test_one_epoch_on_the_full_dataset(name):
     _, metric, trivial = CASES[name]
     cfg = _config(name, {}, metric, hidden=32, lr=1e-2, batch_size=32, bucket=16)
-    trained = train_and_evaluate(cfg)
-    assert trained["epochs_trained"] == 1 and not trained["diverged"]
-    assert np.isfinite(trained["test"][metric])
+    trained = train(cfg)
+    assert trained.epochs_trained == 1 and not trained.diverged
+    assert np.isfinite(trained.test[metric])
     if trivial is not None:
-        assert trained["valid"][metric] < trivial
+        assert trained.valid[metric] < trivial

@@ -7,7 +7,7 @@ import numpy as np
 import optax
 import pytest
 
-from rnnlab.train import TrainConfig, optim
+from rnnlab.train import Config, OptimConfig, hparams, optim
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +22,19 @@ A = np.array([[3.0, 0.5], [0.5, 1.0]])
 
 def _grad(theta):
     return A @ theta  # f = 0.5 theta^T A theta
+
+
+class _Tx:
+    """optim.update as an optax-style transformation (lr factor 1)."""
+
+    def __init__(self, cfg: OptimConfig):
+        self.cfg, self.hp = cfg, hparams.of(Config(optim=cfg))
+
+    def init(self, params):
+        return optim.init(self.cfg, self.hp, params)
+
+    def update(self, g, state, params):
+        return optim.update(self.cfg, self.hp, 1.0, g, state, params)
 
 
 def _run(tx, theta0, steps):
@@ -45,34 +58,32 @@ def test_odyssey_sgd_equals_pylstm_nesterov_step():
         dv = (1 - mu) * lr * _grad(theta)
         v -= dv
         theta -= dv
-    cfg = TrainConfig(optimizer="sgd", lr=lr, momentum=mu)
-    np.testing.assert_allclose(_run(optim.optimizer(cfg, 1), theta0, 6), points, rtol=1e-7)
+    cfg = OptimConfig(name="sgd", lr=lr, momentum=mu)
+    np.testing.assert_allclose(_run(_Tx(cfg), theta0, 6), points, rtol=1e-7)
 
 
 def test_sgd_unscaled_equals_optax_sgd_nesterov():
-    cfg = TrainConfig(optimizer="sgd", lr=0.05, momentum=0.7, scale_lr_by_momentum=False)
+    cfg = OptimConfig(name="sgd", lr=0.05, momentum=0.7, scale_lr_by_momentum=False)
     theta0 = np.array([0.3, 2.0])
     want = _run(optax.sgd(0.05, momentum=0.7, nesterov=True), theta0, 5)
-    np.testing.assert_allclose(_run(optim.optimizer(cfg, 1), theta0, 5), want, rtol=1e-7)
+    np.testing.assert_allclose(_run(_Tx(cfg), theta0, 5), want, rtol=1e-7)
 
 
 @pytest.mark.parametrize("name", ["adam", "adamw"])
 def test_adam_adamw_equal_optax(name):
-    cfg = TrainConfig(optimizer=name, lr=0.01, b1=0.8, b2=0.95, weight_decay=0.1)
+    cfg = OptimConfig(name=name, lr=0.01, b1=0.8, b2=0.95, weight_decay=0.1)
     ref = (
         optax.adamw(0.01, b1=0.8, b2=0.95, weight_decay=0.1)
         if name == "adamw"
         else optax.chain(optax.add_decayed_weights(0.1), optax.adam(0.01, b1=0.8, b2=0.95))
     )
     theta0 = np.array([1.0, 1.5])
-    np.testing.assert_allclose(
-        _run(optim.optimizer(cfg, 1), theta0, 5), _run(ref, theta0, 5), rtol=1e-7
-    )
+    np.testing.assert_allclose(_run(_Tx(cfg), theta0, 5), _run(ref, theta0, 5), rtol=1e-7)
 
 
 def test_clip_by_global_norm():
-    cfg = TrainConfig(optimizer="sgd", lr=1.0, momentum=0.0, clip_norm=1.0)
-    tx = optim.optimizer(cfg, 1)
+    cfg = OptimConfig(name="sgd", lr=1.0, momentum=0.0, clip_norm=1.0)
+    tx = _Tx(cfg)
     g = {"a": jnp.array([6.0]), "b": jnp.array([8.0])}  # norm 10
     upd, _ = tx.update(g, tx.init(g), g)
     np.testing.assert_allclose(upd["a"], [-0.6])
@@ -80,25 +91,25 @@ def test_clip_by_global_norm():
 
 
 def test_per_trial_hyperparameters_are_arrays_under_vmap():
-    cfg = TrainConfig(optimizer="sgd", momentum=0.5)
+    cfg = OptimConfig(name="sgd", momentum=0.5)
+    base = hparams.of(Config(optim=cfg))
     lrs = jnp.array([0.1, 0.2, 0.4])
     p0 = jnp.array([1.0, -1.0])
 
     def one(lr):
-        tx = optim.optimizer(cfg, 1, lr=lr)
-        st = tx.init(p0)
-        upd, st = optim.optimizer(cfg, 1).update(jnp.asarray(A) @ p0, st, p0)
-        return upd, optim.get_hparam(st, "lr")
+        hp = base._replace(lr=lr)
+        st = optim.init(cfg, hp, p0)
+        upd, _ = optim.update(cfg, hp, 1.0, jnp.asarray(A) @ p0, st, p0)
+        return upd
 
-    upd_P, lr_P = jax.vmap(one)(lrs)
-    np.testing.assert_allclose(lr_P, lrs)
+    upd_P = jax.vmap(one)(lrs)
     for i, lr in enumerate([0.1, 0.2, 0.4]):
         np.testing.assert_allclose(upd_P[i], -(1 - 0.5) * lr * 1.5 * (A @ np.array([1.0, -1.0])))
 
 
 def test_warmup_cosine_schedule():
-    cfg = TrainConfig(schedule="warmup_cosine", warmup_epochs=1, epochs=3, final_lr_fraction=0.1)
-    f = optim.schedule(cfg, steps_per_epoch=10)
+    cfg = OptimConfig(schedule="warmup_cosine", warmup_epochs=1, final_lr_fraction=0.1)
+    f = optim.schedule(cfg, total_steps=30, steps_per_epoch=10)
     np.testing.assert_allclose([f(0), f(5), f(10)], [0.0, 0.5, 1.0], atol=1e-12)
     np.testing.assert_allclose(f(20), 0.1 + 0.9 * 0.5, rtol=1e-6)  # halfway through decay
     np.testing.assert_allclose(f(30), 0.1, rtol=1e-6)

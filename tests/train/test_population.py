@@ -1,22 +1,29 @@
-"""Population training equals training each trial alone; trials do not disturb each other."""
+"""Populations equal training each trial alone: same structure, mixed hidden sizes (padded to
+a bucket), and slots refilled from a queue; trials do not disturb each other."""
 
 import jax
 import numpy as np
 import pytest
 
-from rnnlab.train import TrainConfig, train_and_evaluate, train_population, train_trials
+from rnnlab.train import (
+    Trial,
+    hidden_bucket,
+    program_key,
+    run_queue,
+    train,
+    train_population,
+    train_trials,
+)
 
 LRS = np.array([0.3, 0.05, 0.15, 0.1], np.float32)
 MOMENTA = np.array([0.9, 0.5, 0.0, 0.7], np.float32)
-NOISE = np.array([0.05, 0.01, 0.2, 0.1], np.float32)  # all > 0: one compiled program
+NOISE = np.array([0.05, 0.0, 0.2, 0.1], np.float32)
 SEEDS = [0, 1, 2, 0]
 
 
-def _alone(cfg, i):
-    return train_and_evaluate(
-        cfg.replace(
-            seed=SEEDS[i], lr=float(LRS[i]), momentum=float(MOMENTA[i]), noise_std=float(NOISE[i])
-        )
+def _trial_config(cfg, i):
+    return cfg.override(
+        {"optim.lr": LRS[i], "optim.momentum": MOMENTA[i], "optim.noise_std": NOISE[i]}
     )
 
 
@@ -24,68 +31,48 @@ def _close(a, b, rtol=2e-5, atol=1e-6):
     np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
-@pytest.mark.parametrize("strategy", ["loop", "map", "chunked", "vmap"])
+def _same_trial(got, one, rtol=2e-5, atol=1e-6):
+    assert got.best_epoch == one.best_epoch and got.epochs_trained == one.epochs_trained
+    assert got.diverged == one.diverged
+    for key in ("train_loss", "valid_loss"):
+        _close([r[key] for r in got.history], [r[key] for r in one.history], rtol, atol)
+    _close(got.best_metric, one.best_metric, rtol, atol)
+    _close(got.test["loss"], one.test["loss"], rtol, atol)
+    jax.tree.map(lambda a, b: _close(a, b, 10 * rtol, 10 * atol), got.params, one.params)
+
+
+@pytest.mark.parametrize("strategy", ["map", "chunked", "vmap"])
 def test_population_equals_each_trial_alone(tiny, strategy):
     hp = {"lr": LRS, "momentum": MOMENTA, "noise_std": NOISE}
     pop = train_population(tiny, hp, SEEDS, strategy=strategy, chunk_size=2)
     for i in range(4):
-        one = _alone(tiny, i)
-        got = pop.trial(i)
-        _close(got["best_metric"], one["best_metric"])
-        assert got["best_epoch"] == one["best_epoch"]
-        _close([r["valid_loss"] for r in got["history"]], [r["valid_loss"] for r in one["history"]])
-        _close([r["train_loss"] for r in got["history"]], [r["train_loss"] for r in one["history"]])
-        _close(got["test"]["loss"], one["test"]["loss"])
-        jax.tree.map(
-            lambda a, b, i=i: _close(a[i], b, rtol=1e-4, atol=1e-5), pop.best_params, one["params"]
-        )
-    # trials really differ (different lr, seed, noise)
-    assert len({round(float(v), 6) for v in pop.best_metric}) == 4
+        _same_trial(pop[i], train(_trial_config(tiny, i).override({"loop.seed": SEEDS[i]})))
+    assert len({round(float(v), 6) for v in pop.best_metric}) == 4  # trials really differ
 
 
-@pytest.mark.parametrize("strategy", ["vmap", "map"])
-def test_diverging_trial_leaves_the_others_unchanged(tiny, strategy):
-    base = train_population(tiny, {"lr": LRS}, SEEDS, strategy=strategy)
+def test_diverging_trial_leaves_the_others_unchanged(tiny):
+    base = train_population(tiny, {"lr": LRS}, SEEDS, strategy="vmap")
     lrs = LRS.copy()
     lrs[1] = 1e30
-    pop = train_population(tiny, {"lr": lrs}, SEEDS, strategy=strategy)
+    pop = train_population(tiny, {"lr": lrs}, SEEDS, strategy="vmap")
     np.testing.assert_array_equal(pop.diverged, [False, True, False, False])
     assert not base.diverged.any()
     for i in (0, 2, 3):
-        _close(pop.best_metric[i], base.best_metric[i], rtol=1e-6, atol=1e-7)
-        _close(pop.test["loss"][i], base.test["loss"][i], rtol=1e-6, atol=1e-7)
-        assert pop.history[-1]["valid_loss"][i] == pytest.approx(
-            base.history[-1]["valid_loss"][i], rel=1e-6
-        )
-    # the diverged trial is frozen at finite parameters and trained no further
-    assert pop.epochs_trained[1] == 1 and pop.steps_trained[1] <= 4
-    assert all(np.all(np.isfinite(x[1])) for x in jax.tree.leaves(pop.best_params))
+        _same_trial(pop[i], base[i], rtol=1e-6, atol=1e-7)
+    assert pop[1].epochs_trained == 1 and pop[1].steps_trained <= 4  # frozen at once
+    assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(pop[1].params))
 
 
 def test_early_stopped_trial_freezes_and_others_go_on(tiny):
-    cfg = tiny.replace(patience=1, epochs=4)
+    cfg = tiny.override({"loop.patience": 1, "loop.epochs": 4})
     lrs = np.array([0.3, 0.0, 0.05, 0.1], np.float32)
-    pop = train_population(cfg, {"lr": lrs, "noise_std": NOISE}, SEEDS, strategy="map")
+    pop = train_population(cfg, {"lr": lrs}, SEEDS, strategy="map")
     # lr = 0 never improves after epoch 0: stops after epoch 1 (patience 1)
-    np.testing.assert_array_equal(pop.epochs_trained, [4, 2, 4, 4])
-    spe = cfg.num_train // cfg.batch_size
-    np.testing.assert_array_equal(pop.steps_trained, [4 * spe, 2 * spe, 4 * spe, 4 * spe])
-    assert pop.best_epoch[1] == 0 and not pop.diverged.any()
-    alone = train_and_evaluate(cfg.replace(lr=0.3, seed=0, noise_std=float(NOISE[0])))
-    _close(pop.best_metric[0], alone["best_metric"])
-
-
-def test_train_trials_groups_by_structure(tiny):
-    trials = [
-        (tiny.replace(lr=0.3), 0),
-        (tiny.replace(hidden=4, lr=0.1), 1),
-        (tiny.replace(lr=0.05), 2),
-    ]
-    got = train_trials(trials, strategy="loop")
-    for (cfg, seed), res in zip(trials, got):
-        one = train_and_evaluate(cfg.replace(seed=seed))
-        assert res["seed"] == seed
-        _close(res["best_metric"], one["best_metric"])
+    assert [t.epochs_trained for t in pop] == [4, 2, 4, 4]
+    spe = 32 // 8
+    assert [t.steps_trained for t in pop] == [4 * spe, 2 * spe, 4 * spe, 4 * spe]
+    assert pop[1].best_epoch == 0 and not pop.diverged.any()
+    _same_trial(pop[0], train(cfg.override({"optim.lr": 0.3})))
 
 
 def test_structural_hparam_is_refused(tiny):
@@ -93,25 +80,109 @@ def test_structural_hparam_is_refused(tiny):
         train_population(tiny, {"hidden": np.array([4, 8])}, [0, 1])
 
 
+def test_hidden_buckets():
+    assert [hidden_bucket(h) for h in (1, 16, 17, 24, 25, 33, 64, 65, 200)] == [
+        16,
+        16,
+        24,
+        24,
+        32,
+        48,
+        64,
+        96,
+        256,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "options"),
+    [
+        ("lstm", {"variant": "V"}),
+        ("lstm", {"variant": "FGR"}),
+        ("lstm", {"variant": "CIFG"}),
+        ("gru", {}),
+    ],
+)
+def test_mixed_hidden_sizes_equal_each_trial_alone(tiny, cell, options):
+    """Sizes 17, 20 and 24 share the bucket 24; Adam, weight decay, clipping, input noise
+    and dropout between layers all see padded units."""
+    cfg = tiny.override(
+        {
+            "model.cell": cell,
+            "model.cell_options": options,
+            "model.num_layers": 2,
+            "model.dropout": 0.25,
+            "optim.name": "adam",
+            "optim.lr": 1e-2,
+            "optim.weight_decay": 1e-3,
+            "optim.clip_norm": 0.5,
+            "loop.epochs": 2,
+        }
+    )
+    trials = [
+        Trial(cfg.override({"model.hidden": h, "optim.lr": lr}), seed, str(h))
+        for h, lr, seed in ((17, 1e-2, 0), (24, 3e-2, 1), (20, 2e-2, 2))
+    ]
+    assert len({program_key(t.config) for t in trials}) == 1
+    got = train_trials(trials, slots=3, strategy="vmap")
+    for t, res in zip(trials, got):
+        one = train(t.config.override({"loop.seed": t.seed}))
+        assert jax.tree.map(np.shape, res.params) == jax.tree.map(np.shape, one.params)
+        _same_trial(res, one, rtol=1e-4, atol=1e-5)
+
+
+def test_refilled_slot_equals_trial_alone(tiny):
+    """Five trials through two slots: later trials start in whichever slot frees first, at
+    other global epochs; each equals its lone run and utilisation is reported."""
+    cfg = tiny.override({"loop.patience": 1, "loop.epochs": 4})
+    lrs = [0.0, 0.3, 0.05, 0.0, 0.1]  # lr = 0 stops early (patience 1)
+    trials = [Trial(cfg.override({"optim.lr": lr}), i, f"t{i}") for i, lr in enumerate(lrs)]
+    queue, seen, stats = list(trials), [], []
+    got = run_queue(
+        lambda: queue.pop(0) if queue else None,
+        slots=2,
+        strategy="map",
+        on_epoch=lambda t, rec: seen.append((t.key, rec["epoch"])),
+        progress=stats.append,
+    )
+    assert [r.key for r in got] == [t.key for t in trials]
+    for t, res in zip(trials, got):
+        _same_trial(res, train(cfg.override({"optim.lr": t.config.optim.lr, "loop.seed": t.seed})))
+    assert sorted(seen) == sorted((r.key, e) for r in got for e in range(r.epochs_trained))
+    useful = sum(r.epochs_trained for r in got)
+    assert stats[-1]["useful"] == useful and 0 < stats[-1]["utilisation"] <= 1
+
+
+def test_queue_refuses_another_structure(tiny):
+    trials = [Trial(tiny, 0), Trial(tiny.override({"model.cell": "lstm"}), 1)]
+    with pytest.raises(ValueError, match="share their structure"):
+        run_queue(lambda: trials.pop(0) if trials else None, slots=2)
+
+
+def test_train_trials_groups_by_structure(tiny):
+    trials = [
+        Trial(tiny.override({"optim.lr": 0.3}), 0),
+        Trial(tiny.override({"model.cell": "lstm", "optim.lr": 0.1}), 1),
+        Trial(tiny.override({"optim.lr": 0.05}), 2),
+    ]
+    for t, res in zip(trials, train_trials(trials, strategy="map")):
+        assert res.seed == t.seed
+        _same_trial(res, train(t.config.override({"loop.seed": t.seed})))
+
+
 def test_population_on_a_dataset_equals_each_trial_alone():
-    """With a dataset all trials share the epoch's batches (drawn from data_seed, epoch);
-    seeds and continuous hyperparameters still differ per trial."""
-    cfg = TrainConfig(
-        dataset="japanese_vowels",
-        hidden=8,
-        optimizer="adam",
-        batch_size=32,
-        pad_multiple=32,
-        epochs=2,
-        metric="error",
-        progress=False,
+    """Per-trial data order on a real dataset: every trial has its own batches."""
+    from rnnlab.train import Config, DataConfig, LoopConfig, ModelConfig, OptimConfig
+
+    cfg = Config(
+        DataConfig("japanese_vowels", batch_size=32, pad_multiple=32),
+        ModelConfig("lstm", 8),
+        OptimConfig(name="adam"),
+        LoopConfig(epochs=2, metric="error", progress=False),
     )
     lrs, seeds = np.array([3e-2, 1e-2], np.float32), [0, 3]
     pop = train_population(cfg, {"lr": lrs}, seeds, strategy="vmap")
     for i in range(2):
-        one = train_and_evaluate(cfg.replace(lr=float(lrs[i]), seed=seeds[i]))
-        got = pop.trial(i)
-        _close([r["train_loss"] for r in got["history"]], [r["train_loss"] for r in one["history"]])
-        _close(got["valid"]["loss"], one["valid"]["loss"])
-        _close(got["test"]["error"], one["test"]["error"])
-    assert pop.history[-1]["train_loss"][0] != pop.history[-1]["train_loss"][1]
+        one = train(cfg.override({"optim.lr": float(lrs[i]), "loop.seed": seeds[i]}))
+        _same_trial(pop[i], one)
+        _close(pop[i].test["error"], one.test["error"])

@@ -13,18 +13,23 @@ SCRIPT = textwrap.dedent(
     import json
     import jax
     import numpy as np
-    from rnnlab.train import TrainConfig, train_population
+    from rnnlab.train import Config, train_population
 
     assert len(jax.devices()) == 4, jax.devices()
-    cfg = TrainConfig(task="sine", task_kwargs={"length": 12, "min_length": 8}, num_train=32,
-                      num_valid=16, num_test=16, cell="gru", hidden=8, batch_size=8, epochs=2,
-                      lr=0.1, noise_std=0.05, progress=False)
+    cfg = Config.from_dict({
+        "data": {"name": "sine", "batch_size": 8, "options": {"length": 12, "min_length": 8,
+                 "num_train": 32, "num_valid": 16, "num_test": 16}},
+        "model": {"cell": "gru", "hidden": 8},
+        "optim": {"lr": 0.1, "noise_std": 0.05},
+        "loop": {"epochs": 2, "progress": False},
+    })
     hp = {"lr": np.array([0.3, 0.05, 1e30, 0.1, 0.2, 0.01], np.float32)}
     out = {}
     for name, devices in (("plain", None), ("sharded", jax.devices())):
-        r = train_population(cfg, hp, [0, 1, 2, 3, 4, 5], strategy="map", devices=devices)
+        r = train_population(cfg, hp, [0, 1, 2, 3, 4, 5], strategy="map", devices=devices or ())
         out[name] = {"best": r.best_metric.tolist(), "test": r.test["loss"].tolist(),
-                     "div": r.diverged.tolist(), "hist": [h["valid_loss"] for h in r.history]}
+                     "div": r.diverged.tolist(),
+                     "hist": [[h["valid_loss"] for h in t.history] for t in r]}
     print("RESULT" + json.dumps(out))
     """
 )
@@ -44,7 +49,10 @@ def test_sharded_population_equals_unsharded():
     out = json.loads(line[len("RESULT") :])
     plain, sharded = out["plain"], out["sharded"]
     assert plain["div"] == sharded["div"] == [False, False, True, False, False, False]
-    for key in ("best", "test", "hist"):
+    for key in ("best", "test"):
         np.testing.assert_allclose(
             np.array(sharded[key], float), np.array(plain[key], float), rtol=1e-5, atol=1e-6
         )
+    assert len(sharded["hist"]) == 6
+    for a, b in zip(sharded["hist"], plain["hist"]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

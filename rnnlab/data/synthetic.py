@@ -1,6 +1,8 @@
-"""Synthetic sequence tasks, generated deterministically from a seed (NumPy, on the host).
+"""Synthetic sequence tasks as datasets, generated deterministically from a seed (NumPy).
 
-Every generator returns a ``Batch(x, lengths, y)`` of NumPy arrays: ``x`` (B, T, D) float32
+``rnnlab.data.load("sine", num_train=256, seed=0)`` gives train/valid/test ``Splits`` like
+every other dataset (each split from its own seed derived from ``seed``). Every generator
+returns a ``Batch(x, lengths, y)`` of NumPy arrays: ``x`` (B, T, D) float32
 right-padded with zeros, ``lengths`` (B,) int32, ``y`` the targets (shape per task).
 
 | task             | x              | y                      | head / loss                      |
@@ -21,6 +23,9 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from rnnlab.data.batching import SequenceDataset, Splits
+from rnnlab.data.registry import DatasetSpec, register
 
 
 class Batch(NamedTuple):
@@ -101,9 +106,6 @@ def adding(seed: int, num: int, T: int = 100) -> Batch:
         x_BT2[b, :n, 1] = markers
         y_B1[b, 0] = 0.5 + (values[i1] + values[i2]) / 4.0
     return Batch(x_BT2, lengths_B, y_B1)
-
-
-TEMPORAL_ORDER_SYMBOLS = ("a", "b", "c", "d", "X", "Y", "B", "E")
 
 
 def temporal_order(seed: int, num: int, n_relevant: int = 2) -> Batch:
@@ -199,3 +201,59 @@ def get(name: str) -> TaskSpec:
 def make(name: str, seed: int, num: int, **kwargs: Any) -> Batch:
     """Generate ``num`` examples of task ``name`` from ``seed``."""
     return get(name).make(seed, num, **kwargs)
+
+
+def as_dataset(batch: Batch, objective: str, meta: dict[str, Any]) -> SequenceDataset:
+    """A generated batch as a ``SequenceDataset``: each example cut to its length; per-step
+    targets aligned with the inputs, per-sequence targets kept whole."""
+    per_step = batch.y.ndim >= 2 and objective not in ("mse_sequence", "sequence_ce")
+    n = batch.x.shape[0]
+    inputs = [batch.x[i, : batch.lengths[i]] for i in range(n)]
+    if per_step:
+        targets = [batch.y[i, : batch.lengths[i]] for i in range(n)]
+    else:
+        targets = [batch.y[i] for i in range(n)]
+    return SequenceDataset(inputs, targets, "frame" if per_step else "example", meta)
+
+
+def load_task(
+    name: str,
+    *,
+    num_train: int = 256,
+    num_valid: int = 64,
+    num_test: int = 64,
+    seed: int = 0,
+    **kwargs: Any,
+) -> Splits:
+    """Train/valid/test splits of task ``name``; split i is generated from seed 3 seed + i."""
+    spec = get(name)
+    batches = [
+        spec.make(seed * 3 + i, n, **kwargs) for i, n in enumerate((num_train, num_valid, num_test))
+    ]
+    meta: dict[str, Any] = {"task": name}
+    if name == "copy":
+        meta["num_classes"] = batches[0].x.shape[-1] - 1
+    elif spec.objective == "sequence_ce":
+        meta["num_classes"] = 2 ** kwargs.get("n_relevant", 2)
+    return Splits(*(as_dataset(b, spec.objective, meta) for b in batches))
+
+
+_DESCRIPTIONS = {
+    "sine": ("noisy sine next-value prediction", "MSE"),
+    "adding": ("adding problem (Hochreiter & Schmidhuber 1997, Exp. 4)", "MSE"),
+    "temporal_order": ("temporal order (Hochreiter & Schmidhuber 1997, Exp. 6)", "error rate"),
+    "copy": ("copy a sequence over a delay (Arjovsky et al. 2016)", "cross-entropy"),
+    "piano_roll": ("synthetic chord sequences, next-step prediction", "Bernoulli NLL"),
+}
+for _name, (_task, _metric) in _DESCRIPTIONS.items():
+    register(
+        DatasetSpec(
+            _name,
+            load_task,
+            _task,
+            _metric,
+            "generated (rnnlab.data.synthetic)",
+            "n/a",
+            {"name": _name},
+        )
+    )

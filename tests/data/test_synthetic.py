@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnlab import tasks
+from rnnlab.data import synthetic as tasks
 
 
 @pytest.mark.parametrize("name", sorted(tasks.TASKS))

@@ -1,4 +1,4 @@
-"""Real datasets in the engine: which head/objective a dataset needs, and its batches.
+"""What the data asks of the model, and its batches: one ``Batch`` type for every dataset.
 
 ``problem(train)`` reads the dataset's ``target_kind``, dtypes and ``meta``:
 
@@ -12,9 +12,9 @@
 | "frame", float in {0, 1} (piano rolls)   | ``next_step``         | ``bernoulli``         |
 | "frame", other float                     | ``regression``        | ``mse``               |
 
-Token-id inputs (T,) are fed one-hot (``vocab`` = ``meta["num_classes"]``). Training
-batches: the epoch's plan from ``rnnlab.data.batch_indices`` drawn from (seed, epoch),
-last short batch dropped; time padded to a multiple of ``pad_multiple`` (capped at the
+Token-id inputs (T,) are fed one-hot (``vocab`` = ``meta["num_classes"]``). A trial's
+training order is ``epoch_plan(train, batch_size, seed, epoch)``: full batches only, a pure
+function of (seed, epoch). Time is padded to a multiple of ``pad_multiple`` (capped at the
 dataset's longest sequence) and label sequences to the dataset's longest one, which bounds
 the number of compiled shapes.
 """
@@ -25,8 +25,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from rnnlab import data, tasks
+from rnnlab import data
 from rnnlab.data import SequenceDataset
+
+
+class Batch(NamedTuple):
+    """A right-padded batch (NumPy on the host, jax arrays inside a step): inputs x (B, T, ...)
+    with valid ``lengths`` (B,); targets y; ``y_lengths`` (B,) for label sequences (CTC),
+    else an empty (0,) array. Population batches have a leading P axis on every leaf."""
+
+    x: Any
+    lengths: Any
+    y: Any
+    y_lengths: Any
 
 
 class Problem(NamedTuple):
@@ -70,46 +81,51 @@ def problem(train: SequenceDataset) -> Problem:
     return Problem(head, objective, int(y0.shape[-1]), None, n)
 
 
-def load(name: str, options: dict[str, Any]) -> dict[str, SequenceDataset]:
-    """The train/valid/test splits of dataset ``name`` as a dict."""
-    return data.load(name, **options)._asdict()
-
-
 def _max_label_length(ds: SequenceDataset) -> int:
     return int(np.max(ds.target_lengths)) if len(ds) else 1
 
 
-def to_batch(ds: SequenceDataset, idx: np.ndarray, pad_multiple: int) -> tasks.Batch:
-    """Examples ``idx`` of ``ds`` as an engine batch: x float32 (or int32 token ids), y the
-    targets, or (labels_BL, label_lengths_B) for label sequences."""
-    T_max = int(np.max(ds.lengths))
-    T = min(data.padded_length(int(np.max(ds.lengths[idx])), multiple=pad_multiple), T_max)
-    b = data.pad_batch(ds, idx, length=T)
+def batch_time(ds: SequenceDataset, idx: np.ndarray, pad_multiple: int) -> int:
+    """The padded time size of examples ``idx`` (any shape)."""
+    T = data.padded_length(int(np.max(ds.lengths[np.ravel(idx)])), multiple=pad_multiple)
+    return min(T, int(np.max(ds.lengths)))
+
+
+def batch(ds: SequenceDataset, idx_B: np.ndarray, T: int) -> Batch:
+    """Examples ``idx_B`` of ``ds`` padded to ``T`` steps."""
+    b = data.pad_batch(ds, idx_B, length=T)
     x = b.x.astype(np.int32 if _is_int(b.x) else np.float32)
     if ds.target_kind == "labels":
-        labels_BL = np.zeros((len(idx), _max_label_length(ds)), np.int32)
+        labels_BL = np.zeros((len(idx_B), _max_label_length(ds)), np.int32)
         labels_BL[:, : b.y.shape[1]] = b.y
-        y: Any = (labels_BL, b.y_lengths.astype(np.int32))
-    else:
-        y = b.y.astype(np.int32 if _is_int(b.y) else np.float32)
-    return tasks.Batch(x, b.lengths.astype(np.int32), y)
+        return Batch(x, b.lengths.astype(np.int32), labels_BL, b.y_lengths.astype(np.int32))
+    y = b.y.astype(np.int32 if _is_int(b.y) else np.float32)
+    return Batch(x, b.lengths.astype(np.int32), y, np.zeros((0,), np.int32))
 
 
-def train_plan(ds: SequenceDataset, batch_size: int, seed: int, epoch: int, bucket) -> list:
-    """The epoch's index arrays (full batches only), a pure function of (seed, epoch)."""
-    return data.batch_indices(
+def population_batch(ds: SequenceDataset, idx_PB: np.ndarray, pad_multiple: int) -> Batch:
+    """One batch per trial, stacked (P, B, ...), all padded to the longest one's time."""
+    T = batch_time(ds, idx_PB, pad_multiple)
+    parts = [batch(ds, idx_B, T) for idx_B in idx_PB]
+    return Batch(*(np.stack(leaves) for leaves in zip(*parts)))
+
+
+def epoch_plan(
+    ds: SequenceDataset, batch_size: int, seed: int, epoch: int, bucket: int | None
+) -> np.ndarray:
+    """(steps, batch_size) example indices of one epoch, a pure function of (seed, epoch);
+    the last incomplete batch is dropped."""
+    plan = data.batch_indices(
         ds.lengths, batch_size, seed, epoch, shuffle=True, bucket=bucket, drop_remainder=True
     )
+    return np.stack(plan).astype(np.int64)
 
 
-def eval_batches(ds: SequenceDataset, batch_size: int, pad_multiple: int) -> list[tasks.Batch]:
+def eval_batches(ds: SequenceDataset, batch_size: int, pad_multiple: int) -> list[Batch]:
     """All of ``ds`` in order of length (less padding), in batches of ``batch_size``."""
     order = np.argsort(ds.lengths, kind="stable")
-    return [
-        to_batch(ds, order[s : s + batch_size], pad_multiple) for s in range(0, len(ds), batch_size)
-    ]
-
-
-def sample(ds: SequenceDataset) -> tasks.Batch:
-    """A one-example batch (for parameter shapes)."""
-    return to_batch(ds, np.zeros(1, np.int64), 1)
+    out = []
+    for s in range(0, len(ds), batch_size):
+        idx = order[s : s + batch_size]
+        out.append(batch(ds, idx, batch_time(ds, idx, pad_multiple)))
+    return out
