@@ -56,6 +56,12 @@ def make_config(d: Mapping[str, Any]) -> Any:
     return dict(d)
 
 
+def normalize(d: Mapping[str, Any]) -> dict[str, Any]:
+    """The full nested dict of the engine's ``Config`` for ``d`` (defaults filled in, values
+    checked), so that equal configs hash equally however they were written."""
+    return config_to_dict(make_config(d))
+
+
 def config_to_dict(config: Any) -> dict[str, Any]:
     """Nested plain dicts from a ``Config`` (or a dict)."""
     if isinstance(config, Mapping):

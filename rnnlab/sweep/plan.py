@@ -155,6 +155,7 @@ def plan(
             cfg = copy.deepcopy(dict(config))
             for name, value in params.items():
                 set_path(cfg, targets[name], value)
+            cfg = engine.normalize(cfg)
             key = content_key(cfg)
             out.append(PlannedTrial(key, seed_from_key(key), params, cfg, cell, j, group_fn(cfg)))
     seen: dict[str, PlannedTrial] = {}

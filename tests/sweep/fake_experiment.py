@@ -11,7 +11,11 @@ PRESETS = ("smoke", "small")
 
 def base_config() -> dict:
     return {
-        "data": {"name": "sine", "options": {}, "batch_size": 16, "seed": 0},
+        "data": {
+            "name": "sine",
+            "options": {"length": 16, "num_train": 32, "num_valid": 16, "num_test": 16},
+            "batch_size": 16,
+        },
         "model": {"cell": "lstm", "hidden": 32, "cell_options": {"variant": "V"}},
         "optim": {"name": "sgd", "lr": 1e-3, "momentum": 0.9, "nesterov": True, "noise_std": 0.0},
         "loop": {"epochs": 4, "metric": "loss", "seed": 0, "progress": False},
