@@ -128,11 +128,12 @@ def start_workers(
     )
     procs = []
     for i in range(workers):
-        stderr: Any = None
-        if log_dir:
-            os.makedirs(log_dir, exist_ok=True)
-            stderr = open(os.path.join(log_dir, f"worker{i}.log"), "ab")
-        procs.append(subprocess.Popen(cmd, env=base, stdout=stderr, stderr=stderr))
+        if not log_dir:
+            procs.append(subprocess.Popen(cmd, env=base))
+            continue
+        os.makedirs(log_dir, exist_ok=True)
+        with open(os.path.join(log_dir, f"worker{i}.log"), "ab") as log:
+            procs.append(subprocess.Popen(cmd, env=base, stdout=log, stderr=log))
     return procs
 
 

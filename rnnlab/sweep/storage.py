@@ -122,7 +122,9 @@ def open_storage(spec: StorageSpec, *, create: bool = True) -> Any:
             return optuna.storages.RDBStorage(
                 spec.url, engine_kwargs={"connect_args": {"timeout": 60}}
             )
-        return optuna.storages.RDBStorage(spec.url, engine_kwargs={"pool_pre_ping": True})
+        return optuna.storages.RDBStorage(
+            _driver_url(spec.url), engine_kwargs={"pool_pre_ping": True}
+        )
     except StorageError:
         raise
     except Exception as e:  # driver errors differ by backend; the message is what matters
@@ -130,6 +132,16 @@ def open_storage(spec: StorageSpec, *, create: bool = True) -> Any:
         raise StorageError(
             f"cannot open study storage {spec.display}: {redact(reason, spec.url)}"
         ) from None
+
+
+def _driver_url(url: str) -> str:
+    """``postgresql://`` means psycopg (3) to SQLAlchemy 2.1; use psycopg2 if only it is here."""
+    if url.startswith("postgresql://"):
+        import importlib.util
+
+        if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2"):
+            return "postgresql+psycopg2://" + url[len("postgresql://") :]
+    return url
 
 
 def _ensure_dir(path: str) -> None:
