@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rnnlab.sweep import display
+from rnnlab.sweep import display, engine
 from rnnlab.sweep.experiment import Sweep
 from rnnlab.sweep.lease import EnqueueReport, Queue
 from rnnlab.sweep.plan import plan
@@ -46,7 +46,7 @@ class Prepared:
 
 def study_record(sweep: Sweep) -> dict[str, Any]:
     """``study.user_attrs["rnnlab"]`` for a new study planned from ``sweep``."""
-    config, space = sweep.config_dict(), sweep.space.to_dict()
+    config, space = engine.normalize(sweep.config_dict()), sweep.space.to_dict()
     return {
         "config": config,
         "space": space,

@@ -21,6 +21,7 @@ import argparse
 import dataclasses
 import math
 import os
+import signal
 import sys
 import threading
 import time
@@ -75,7 +76,7 @@ class Worker:
         *,
         slots: int = 8,
         run_dir: str = ".",
-        poll_seconds: float = 1.0,
+        poll_seconds: float = 2.0,
         max_executor_errors: int = 3,
         log: Callable[[str], None] | None = None,
     ) -> None:
@@ -240,7 +241,7 @@ def single_threaded_env(env: Mapping[str, str]) -> dict[str, str]:
     """``env`` for a worker that should use one CPU thread (one worker per core)."""
     out = dict(env)
     flags = out.get("XLA_FLAGS", "")
-    extra = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    extra = "--xla_cpu_multi_thread_eigen=false"
     if "xla_cpu_multi_thread_eigen" not in flags:
         out["XLA_FLAGS"] = f"{flags} {extra}".strip()
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -264,6 +265,10 @@ def worker_command(
     return cmd
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m rnnlab.sweep",
@@ -275,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--run-dir", default=None, help="folder for checkpoints")
     p.add_argument("--lease", type=float, default=120.0, help="lease seconds")
     args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # a terminated worker gives its trials back
     url = os.environ.get(STORAGE_ENV)
     if not url:
         print(f"rnnlab sweep worker: error: ${STORAGE_ENV} is not set", file=sys.stderr)
@@ -292,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             log=lambda m: print(f"worker {os.getpid()}: {m}", file=sys.stderr, flush=True),
         )
         worker.run()
+    except KeyboardInterrupt:
+        return 130
     except (StorageError, ValueError, RuntimeError, KeyError) as e:
         msg = redact(str(e).splitlines()[0] if str(e) else type(e).__name__, url)
         print(f"rnnlab sweep worker: error: {msg}", file=sys.stderr)

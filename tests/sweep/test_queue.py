@@ -33,6 +33,11 @@ def spec(request, tmp_path):
     return resolve(str(tmp_path / "study.journal"), "s")
 
 
+@pytest.fixture
+def sqlite_spec(tmp_path):
+    return resolve(str(tmp_path / "study.db"), "s")
+
+
 def _planned(sweep):
     return plan(sweep.config_dict(), sweep.space, sweep.trials, sweep.seed)
 
@@ -56,11 +61,11 @@ def test_prepare_records_the_study_and_enqueues_once(spec, sweep):
     assert trials[0].distributions["lr"] == sweep.space.distributions()["lr"]
 
 
-def test_resume_with_a_changed_config_or_space_is_refused(spec, sweep):
-    prepare(spec, sweep, "s")
+def test_resume_with_a_changed_config_or_space_is_refused(sqlite_spec, sweep):
+    prepare(sqlite_spec, sweep, "s")
     changed = experiment.apply_sets(sweep, ["loop.epochs=9"])
     with pytest.raises(StorageError) as e:
-        prepare(spec, changed, "s")
+        prepare(sqlite_spec, changed, "s")
     msg = str(e.value)
     assert "\n" not in msg and "config.loop.epochs: 4 -> 9" in msg
     from rnnlab.sweep import Param
@@ -73,16 +78,16 @@ def test_resume_with_a_changed_config_or_space_is_refused(spec, sweep):
         sweep.slots,
     )
     with pytest.raises(StorageError, match=r"space\.lr\.low: 1e-06 -> 1e-05"):
-        prepare(spec, narrower, "s")
+        prepare(sqlite_spec, narrower, "s")
     with pytest.raises(StorageError, match="only grow"):
-        prepare(spec, experiment.apply_sets(sweep, [], trials=5), "s")
-    grown = prepare(spec, experiment.apply_sets(sweep, [], trials=15), "s")
+        prepare(sqlite_spec, experiment.apply_sets(sweep, [], trials=5), "s")
+    grown = prepare(sqlite_spec, experiment.apply_sets(sweep, [], trials=15), "s")
     assert grown.report.added == 3
 
 
-def test_worker_runs_the_study_to_the_planned_end(spec, sweep, tmp_path):
-    prep = prepare(spec, sweep, "s")
-    stats = Worker(prep.queue, fake_run_queue, slots=3, run_dir=spec.run_dir).run()
+def test_worker_runs_the_study_to_the_planned_end(sqlite_spec, sweep, tmp_path):
+    prep = prepare(sqlite_spec, sweep, "s")
+    stats = Worker(prep.queue, fake_run_queue, slots=3, run_dir=sqlite_spec.run_dir).run()
     trials = prep.queue.trials()
     check_finished(trials, _planned(sweep))
     assert stats.completed == 12 and stats.dropped == 0
@@ -101,12 +106,12 @@ def test_worker_runs_the_study_to_the_planned_end(spec, sweep, tmp_path):
     }
     assert len(t.intermediate_values) == ua["epochs_trained"]
     assert t.value == min(t.intermediate_values.values())
-    assert os.path.exists(os.path.join(spec.run_dir, ua["checkpoint"], "params.npz"))
-    with open(os.path.join(spec.run_dir, ua["checkpoint"], "config.json")) as f:
+    assert os.path.exists(os.path.join(sqlite_spec.run_dir, ua["checkpoint"], "params.npz"))
+    with open(os.path.join(sqlite_spec.run_dir, ua["checkpoint"], "config.json")) as f:
         cfg = json.load(f)
     assert cfg == ua["config"]
     # finished trials are never rerun
-    again = prepare(spec, sweep, "s")
+    again = prepare(sqlite_spec, sweep, "s")
     assert again.report.added == 0 and again.report.done == 12
 
 
@@ -136,8 +141,8 @@ def test_a_stale_lease_is_failed_and_requeued_with_the_same_config(spec, sweep):
     assert len([u for u in q.trials() if u.user_attrs["key"] == t.user_attrs["key"]]) == 2
 
 
-def test_a_dead_owner_on_this_host_is_reaped_at_once(spec, sweep):
-    prep = prepare(spec, sweep, "s", lease_seconds=600)
+def test_a_dead_owner_on_this_host_is_reaped_at_once(sqlite_spec, sweep):
+    prep = prepare(sqlite_spec, sweep, "s", lease_seconds=600)
     q = prep.queue
     t = q.claim()
     host = q.owner.rsplit(":", 2)[0]
@@ -147,8 +152,8 @@ def test_a_dead_owner_on_this_host_is_reaped_at_once(spec, sweep):
     assert q.reap() == [t.number]
 
 
-def test_error_and_interrupt_are_recorded(spec, sweep):
-    prep = prepare(spec, sweep, "s")
+def test_error_and_interrupt_are_recorded(sqlite_spec, sweep):
+    prep = prepare(sqlite_spec, sweep, "s")
 
     def broken(next_trial, **kwargs):
         next_trial()
@@ -160,7 +165,7 @@ def test_error_and_interrupt_are_recorded(spec, sweep):
     assert len(failed) == 2
     assert all(t.user_attrs["error"] == "RuntimeError: out of memory" for t in failed)
     # the next run enqueues them again (up to max_attempts)
-    again = prepare(spec, sweep, "s")
+    again = prepare(sqlite_spec, sweep, "s")
     assert again.report.added == 2
 
     def interrupted(next_trial, **kwargs):
@@ -208,8 +213,8 @@ def test_in_process_numbers_do_not_depend_on_slots(tmp_path, sweep):
     assert out[0] == out[1] and len(out[0]) == 12
 
 
-def test_study_attrs_survive_for_analysis(spec, sweep):
-    prep = prepare(spec, sweep, "s")
+def test_study_attrs_survive_for_analysis(sqlite_spec, sweep):
+    prep = prepare(sqlite_spec, sweep, "s")
     s = optuna.load_study(study_name="s", storage=prep.queue.storage)
     assert s.direction == optuna.study.StudyDirection.MINIMIZE
     assert s.user_attrs[ATTR]["dataset"] == "sine"

@@ -67,3 +67,18 @@ def test_real_engine_one_and_two_workers_agree(tmp_path, worker_env):
         assert value == pytest.approx(v2, rel=1e-6)
         assert curve == pytest.approx(c2, rel=1e-6)
         assert test == pytest.approx(t2, rel=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["odyssey_jsb", "odyssey_vowels", "odyssey_digits_ctc"])
+def test_odyssey_smoke_presets_train(name, tmp_path):
+    from tests.sweep.conftest import ROOT
+
+    sweep, _ = experiment.load(os.path.join(ROOT, "experiments", f"{name}.py"), "smoke")
+    spec = resolve(str(tmp_path / "study.db"), name)
+    prep = prepare(spec, sweep, name)
+    Worker(prep.queue, slots=sweep.slots, run_dir=spec.run_dir).run()
+    trials = prep.queue.trials()
+    prep.queue.close()
+    assert len(trials) == sweep.trials
+    assert all(t.state == TrialState.COMPLETE or t.user_attrs.get("diverged") for t in trials)
