@@ -396,6 +396,18 @@ def test_recurrent_layer_feeds_zoneout_masks():
     assert np.all(y1[2, 1:] == 0.0)  # still zero past the length
 
 
+def test_zoneout_in_flax_rnn_takes_the_noise_features():
+    cell = rl.cells.get("zoneout", H, cell="gru", rates=0.3)
+    x = jax.random.normal(jax.random.PRNGKey(1), (2, T, D), jnp.float32)
+    x_aug = cell.with_noise(x, None)  # float32: flax.linen.RNN builds its carry in float32
+    rnn = nn.RNN(rl.cells.FlaxCell(cell))
+    variables = rnn.init(jax.random.PRNGKey(0), x_aug)
+    params = variables["params"]["cell"]["cell"]
+    assert params["W"].shape[0] == D
+    y_ref, _ = rl.rnn(cell, params, x_aug)
+    np.testing.assert_allclose(rnn.apply(variables, x_aug), y_ref, rtol=1e-5, atol=1e-6)
+
+
 def test_zoneout_refuses_cells_it_cannot_wrap():
     with pytest.raises(ValueError, match="rates"):
         rl.cells.get("zoneout", 4, cell="lstm", rates=(0.1, 0.2, 0.3))

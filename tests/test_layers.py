@@ -411,7 +411,7 @@ def test_recurrent_layer_option_errors(small):
         rl.Recurrent(cell).apply(variables, x, None, (None, None))
 
 
-@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+@pytest.mark.parametrize("name", ["mingru", "minlstm", "lru"])
 def test_recurrent_parallel_scan_equals_sequential(name):
     """Recurrent(scan="parallel") runs the associative scan and gives the sequential numbers."""
     cell = rl.cells.get(name, 5)
@@ -429,3 +429,13 @@ def test_recurrent_parallel_scan_equals_sequential(name):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="unknown scan"):
         rl.Recurrent(cell, scan="fast").init(jax.random.PRNGKey(0), x_BTD, len_B)
+
+
+@pytest.mark.parametrize("name", ["indrnn", "mingru", "lru"])
+def test_recurrent_dropout_refused_for_cells_without_recurrent_matrix(name):
+    cell = rl.cells.get(name, 5)
+    x_BTD = jnp.zeros((2, 3, 4))
+    variables = rl.Recurrent(cell).init(jax.random.PRNGKey(0), x_BTD)
+    assert "R" not in variables["params"]["layer0_fwd"]
+    with pytest.raises(ValueError, match="recurrent_dropout acts on the recurrent matmul"):
+        rl.Recurrent(cell, recurrent_dropout=0.2).apply(variables, x_BTD)

@@ -1,7 +1,8 @@
 """Thin flax.linen wrapper: any rnnlab cell as a ``flax.linen.RNNCellBase``.
 
 Works inside ``flax.linen.RNN`` and ``flax.linen.Bidirectional``; the parameters live under
-one entry ("cell") and are exactly the cell's parameter dict.
+one entry ("cell") and are exactly the cell's parameter dict. A cell with per-step noise
+(zoneout) is fed ``cell.with_noise(x, key)``: its noise features are not data features.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rnnlab.cells.base import Cell, step
+from rnnlab.cells.base import Cell, noise_size, step
 
 
 class FlaxCell(nn.RNNCellBase):
@@ -24,7 +25,8 @@ class FlaxCell(nn.RNNCellBase):
     @nn.compact
     def __call__(self, carry: Any, x_BD: jax.Array) -> tuple[Any, jax.Array]:
         kwargs = {} if self.param_dtype is None else {"dtype": self.param_dtype}
-        params = self.param("cell", lambda key: self.cell.init(key, x_BD.shape[-1], **kwargs))
+        d = x_BD.shape[-1] - noise_size(self.cell)
+        params = self.param("cell", lambda key: self.cell.init(key, d, **kwargs))
         return step(self.cell, params, carry, self.cell.project(params, x_BD))
 
     @nn.nowrap

@@ -13,7 +13,7 @@ instrumental interludes; "all" keeps the 409 chorale scores. Split 60/20/20 grou
 number (movements of one cantata never straddle splits), with groups ordered by the sha1 of
 their key: strict, quarter gives train 240, valid 80, test 78 chorales. The numbers are not
 comparable with published JSB results (different chorale set and split); compare variants
-with each other. See shared/research/datasets.md, section 1.
+with each other.
 """
 
 from __future__ import annotations

@@ -37,8 +37,8 @@ def register(spec: DatasetSpec) -> DatasetSpec:
 
 
 def available() -> list[str]:
-    """Names accepted by :func:`load`."""
-    return list(_REGISTRY)
+    """Names accepted by :func:`load`, sorted."""
+    return sorted(_REGISTRY)
 
 
 def spec(name: str) -> DatasetSpec:

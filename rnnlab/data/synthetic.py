@@ -14,7 +14,7 @@ right-padded with zeros, ``lengths`` (B,) int32, ``y`` the targets (shape per ta
 | ``piano_roll``   | (B, T, 88)     | (B, T, 88) next frame  | next_step / Bernoulli NLL        |
 
 Adding and temporal-order problems follow Hochreiter & Schmidhuber (1997), Experiments 4
-and 6 (research/odyssey.md §5); the copy task follows Arjovsky et al. (2016).
+and 6; the copy task follows Arjovsky et al. (2016).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 seq2seq, autoencoder, classifiers, and a Transformer baseline behind the same interface."""
 
 from rnnlab.models.autoencoder import LSTMAutoencoder, fit_threshold, flag
+from rnnlab.models.build import build
 from rnnlab.models.classifier import RNNClassifier, pool
 from rnnlab.models.config import ModelConfig
 from rnnlab.models.seq2seq import Seq2Seq, sequence_loss
@@ -18,6 +19,7 @@ __all__ = [
     "Seq2Seq",
     "SequenceModel",
     "TransformerClassifier",
+    "build",
     "count_params",
     "d_model_for_params",
     "fit_threshold",

@@ -34,6 +34,7 @@ class FramePredictor(nn.Module):
     num_layers: int = 1
     dropout: float = 0.0
     head_kernel_size: tuple[int, int] = (1, 1)
+    flat_output: bool = False  # (B, T, H*W*C): per-step vectors, as the training losses read
 
     @nn.compact
     def __call__(
@@ -68,7 +69,7 @@ class FramePredictor(nn.Module):
                 h = nn.Dropout(self.dropout)(h, deterministic=deterministic)
         channels = x_BTHWC.shape[-1] if self.output_channels is None else self.output_channels
         out = nn.Conv(channels, self.head_kernel_size, padding="SAME", name="head")(h)
-        if lengths_B is None:
-            return out
-        valid_BT = jnp.arange(out.shape[1])[None, :] < jnp.asarray(lengths_B)[:, None]
-        return jnp.where(valid_BT[:, :, None, None, None], out, 0)
+        if lengths_B is not None:
+            valid_BT = jnp.arange(out.shape[1])[None, :] < jnp.asarray(lengths_B)[:, None]
+            out = jnp.where(valid_BT[:, :, None, None, None], out, 0)
+        return out.reshape(*out.shape[:2], -1) if self.flat_output else out

@@ -11,7 +11,6 @@ trials must share to train in one program. Hidden sizes enter it as their bucket
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from typing import NamedTuple
@@ -80,13 +79,14 @@ def structure(config: Config, bucket: int | None = None) -> dict:
     return d
 
 
-def program_key(config: Config) -> str:
+def program_hidden(config: Config, pad: bool = True) -> int:
+    """The hidden size a trial's program runs at: its bucket when ``pad`` and the cell pads
+    exactly, else its own size."""
+    h = config.model.hidden
+    return hidden_bucket(h) if pad and paddable(config.model) else h
+
+
+def program_key(config: Config, pad: bool = True) -> str:
     """What two trials must share to train in one program: the structure, with the hidden
-    size as its bucket when the cell pads exactly."""
-    bucket = hidden_bucket(config.model.hidden) if paddable(config.model) else None
-    return json.dumps(structure(config, bucket), sort_keys=True, default=str)
-
-
-def replace_hidden(config: Config, hidden: int) -> Config:
-    """``config`` with another hidden size."""
-    return dataclasses.replace(config, model=dataclasses.replace(config.model, hidden=hidden))
+    size as ``program_hidden``."""
+    return json.dumps(structure(config, program_hidden(config, pad)), sort_keys=True, default=str)

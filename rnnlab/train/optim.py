@@ -4,7 +4,7 @@
 the trial's ``HParams`` (scalars, or traced arrays inside a population) at every step, so
 the value a step uses is the one passed to it, never one cached in the optimiser state.
 
-SGD follows the Odyssey (Greff et al. 2017, research/odyssey.md §1.4; PyLSTM's
+SGD follows the Odyssey (Greff et al. 2017, Sec. IV; the reference code PyLSTM's
 ``NesterovStep``): Nesterov momentum with the step scaled by (1 - momentum),
 
     v_{k+1} = mu v_k - (1 - mu) lr g_k,    theta_{k+1} = theta_k + mu v_{k+1} - (1 - mu) lr g_k,

@@ -129,8 +129,8 @@ class Runner:
 class Group:
     """The compiled functions and data of one program (one bucket of trials)."""
 
-    def __init__(self, config: Config, slots: int, runner: Runner):
-        self.config = config
+    def __init__(self, config: Config, slots: int, runner: Runner, pad: bool = True):
+        self.config, self.pad = config, pad
         self.splits = data.load(config.data.name, **config.data.options)
         self.problem = problem.problem(self.splits.train)
         if self.problem.num_train < config.data.batch_size:
@@ -138,10 +138,7 @@ class Group:
                 f"data.batch_size {config.data.batch_size} exceeds the "
                 f"{self.problem.num_train} training examples; lower it or use more data."
             )
-        self.paddable = padding.paddable(config.model)
-        self.hidden = (
-            hparams.hidden_bucket(config.model.hidden) if self.paddable else config.model.hidden
-        )
+        self.hidden = hparams.program_hidden(config, pad)
         self.program = step.make_program(config, self.problem, self.hidden)
         first = np.zeros(1, np.int64)
         self.sample = problem.batch(self.splits.train, first, int(self.splits.train.lengths[0]))
@@ -183,7 +180,9 @@ class Group:
         return self._inits[hidden]
 
     def check(self, trial: Trial) -> None:
-        if hparams.program_key(trial.config) != hparams.program_key(self.config):
+        if hparams.program_key(trial.config, self.pad) != hparams.program_key(
+            self.config, self.pad
+        ):
             raise ValueError(
                 "all trials of one population must share their structure (program_key); "
                 f"trial {trial.key or trial.seed} differs: group trials with train_trials."
@@ -218,6 +217,21 @@ class Group:
                 sums[k] = sums.get(k, 0.0) + v
         count = np.maximum(sums.pop("count"), 1e-30)
         return {k: v / count for k, v in sums.items()}
+
+
+_GROUPS: dict[tuple, Group] = {}
+
+
+def group_for(config: Config, slots: int, runner: Runner, pad: bool = True) -> Group:
+    """The ``Group`` of a program, built once per process (compiled functions and data are
+    reused by later runs of the same structure, as in a notebook or a sweep)."""
+    devices = () if runner.mesh is None else tuple(d.id for d in runner.mesh.devices.flat)
+    key = (hparams.program_key(config, pad), slots, runner.strategy, runner.chunk_size, devices)
+    if key not in _GROUPS:
+        if len(_GROUPS) >= 16:
+            _GROUPS.pop(next(iter(_GROUPS)))
+        _GROUPS[key] = Group(config, slots, runner, pad)
+    return _GROUPS[key]
 
 
 # ------------------------------------------------------------------ the slot loop
@@ -366,13 +380,15 @@ def run_queue(
     on_epoch: Callable[[Trial, dict], None] | None = None,
     on_done: Callable[[Trial, TrialResult], None] | None = None,
     progress: Callable[[dict], None] | None = None,
+    pad: bool = True,
 ) -> list[TrialResult]:
     """Train the trials ``next_trial()`` yields (until it returns None), ``slots`` at a time
     in one program; a freed slot takes the next trial at the next epoch boundary.
 
     All trials must share ``program_key``. ``on_epoch(trial, record)`` follows each of a
     trial's epochs, ``on_done(trial, result)`` its end. Returns the results in the order the
-    trials were taken. Utilisation (useful trial-epochs / slot-epochs) is reported to
+    trials were taken. ``pad=False`` trains every trial at its own hidden size (all must
+    then be equal). Utilisation (useful trial-epochs / slot-epochs) is reported to
     ``progress(stats)`` after every epoch.
     """
     first = next_trial()
@@ -380,7 +396,7 @@ def run_queue(
         return []
     runner = Runner(strategy or default_strategy(first.config.data.batch_size), chunk_size, devices)
     slots = -(-slots // runner.n_shards) * runner.n_shards
-    pop = Population(Group(first.config, slots, runner))
+    pop = Population(group_for(first.config, slots, runner, pad))
     pop.assign(0, first)
     exhausted = False
     for s in range(1, slots):
@@ -423,12 +439,15 @@ def run_queue(
     return [results[i] for i in sorted(results)]
 
 
-def train_trials(trials: Sequence[Trial], *, slots: int = 8, **kwargs: Any) -> list[TrialResult]:
+def train_trials(
+    trials: Sequence[Trial], *, slots: int = 8, pad: bool = True, **kwargs: Any
+) -> list[TrialResult]:
     """Train ``trials``: those sharing a program train together (``run_queue``, mixed hidden
-    sizes in buckets, refilled slots), one program after another. Results in input order."""
+    sizes in buckets unless ``pad=False``, refilled slots), one program after another.
+    Results in input order."""
     groups: dict[str, list[int]] = {}
     for i, t in enumerate(trials):
-        groups.setdefault(hparams.program_key(t.config), []).append(i)
+        groups.setdefault(hparams.program_key(t.config, pad), []).append(i)
     out: list[TrialResult | None] = [None] * len(trials)
     for idx in groups.values():
         queue = iter(idx)
@@ -441,7 +460,7 @@ def train_trials(trials: Sequence[Trial], *, slots: int = 8, **kwargs: Any) -> l
             order.append(i)
             return trials[i]
 
-        for i, res in zip(order, run_queue(pull, slots=min(slots, len(idx)), **kwargs)):
+        for i, res in zip(order, run_queue(pull, slots=min(slots, len(idx)), pad=pad, **kwargs)):
             out[i] = res
     return out  # type: ignore[return-value]
 

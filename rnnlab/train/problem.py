@@ -100,6 +100,8 @@ def batch(ds: SequenceDataset, idx_B: np.ndarray, T: int) -> Batch:
         labels_BL[:, : b.y.shape[1]] = b.y
         return Batch(x, b.lengths.astype(np.int32), labels_BL, b.y_lengths.astype(np.int32))
     y = b.y.astype(np.int32 if _is_int(b.y) else np.float32)
+    if ds.target_kind == "frame" and y.ndim > 3:  # frames: per-step vectors (B, T, H*W*C)
+        y = y.reshape(*y.shape[:2], -1)
     return Batch(x, b.lengths.astype(np.int32), y, np.zeros((0,), np.int32))
 
 

@@ -32,6 +32,7 @@ from rnnlab.train.population import (
     Trial,
     TrialResult,
     default_strategy,
+    group_for,
     population_trials,
 )
 
@@ -86,17 +87,22 @@ def versions() -> dict[str, str]:
 
 
 def _signature(trials: Sequence[Trial], strategy: str) -> dict:
-    def strip(cfg: Config) -> dict:
-        d = cfg.to_dict()
-        for section, keys in _RESUMABLE.items():
-            for k in keys:
-                d[section].pop(k)
-        return d
-
-    return {
-        "trials": [{"config": strip(t.config), "seed": t.seed} for t in trials],
+    sig = {
+        "trials": [{"config": t.config.to_dict(), "seed": t.seed} for t in trials],
         "strategy": strategy,
     }
+    return json.loads(json.dumps(sig))  # as it reads back from run.json (tuples -> lists)
+
+
+def _fixed(signature: dict) -> dict:
+    """The part of a run's signature a resume must match (the epoch limit and what is
+    displayed or logged may change)."""
+    out = json.loads(json.dumps(signature))
+    for t in out["trials"]:
+        for section, keys in _RESUMABLE.items():
+            for k in keys:
+                t["config"][section].pop(k, None)
+    return out
 
 
 def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -117,9 +123,10 @@ def _open_workdir(workdir: str, signature: dict, overwrite: bool) -> None:
         shutil.rmtree(workdir)
     if os.path.exists(path):
         with open(path) as f:
-            old = json.load(f)
-        if old != signature:
-            if len(old["trials"]) == len(signature["trials"]):
+            old = _fixed(json.load(f))
+        new = _fixed(signature)
+        if old != new:
+            if len(old["trials"]) == len(new["trials"]):
                 diffs = sorted(
                     {d for a, b in zip(old["trials"], signature["trials"]) for d in _diff(a, b)}
                     | ({"strategy"} if old["strategy"] != signature["strategy"] else set())
@@ -130,7 +137,6 @@ def _open_workdir(workdir: str, signature: dict, overwrite: bool) -> None:
                 f"{workdir} holds a different run (it differs in {', '.join(diffs)}); "
                 "use another workdir, or --overwrite to replace it."
             )
-        return
     os.makedirs(workdir, exist_ok=True)
     with open(path, "w") as f:
         json.dump(signature, f, indent=1)
@@ -225,7 +231,7 @@ def run_trials(
     runner = Runner(strategy or default_strategy(config.data.batch_size), chunk_size, devices)
     P = len(trials)
     slots = -(-P // runner.n_shards) * runner.n_shards
-    group = Group(config, slots, runner)  # validates data and model before writing anything
+    group = group_for(config, slots, runner)  # checks data, model, metric before any write
     pop = Population(group)
     for i, t in enumerate(trials):
         pop.assign(i, t)
@@ -320,8 +326,7 @@ def load(workdir: str | os.PathLike) -> tuple[Config, Any, Any]:
         raise ValueError(f"{workdir} holds a population of {len(sig['trials'])} trials.")
     config = Config.from_dict(sig["trials"][0]["config"])
     trial = Trial(config, sig["trials"][0]["seed"])
-    runner = Runner(sig["strategy"])
-    group = Group(config, 1, runner)
+    group = group_for(config, 1, Runner(sig["strategy"]))
     pop = Population(group)
     pop.assign(0, trial)
     manager = checkpoint.Manager(os.path.join(workdir, "checkpoints"))
@@ -337,8 +342,7 @@ def load(workdir: str | os.PathLike) -> tuple[Config, Any, Any]:
 def evaluate(workdir: str | os.PathLike, split: str = "test") -> dict[str, float]:
     """Every metric of the best parameters of the run in ``workdir`` on ``split``."""
     config, _, params = load(workdir)
-    runner = Runner(default_strategy(config.data.batch_size))
-    group = Group(config, 1, runner)
+    group = group_for(config, 1, Runner(default_strategy(config.data.batch_size)))
     if split not in ("train", "valid", "test"):
         raise ValueError(f"split must be train, valid or test, got {split!r}.")
     from rnnlab.train import problem

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from rnnlab.models import SequenceModel
+from rnnlab import models
 from rnnlab.train import objectives, optim
 from rnnlab.train.config import Config
 from rnnlab.train.hparams import HParams
@@ -61,7 +61,7 @@ class Program:
 
     config: Config
     problem: Problem
-    model: SequenceModel
+    model: Any  # a flax module: SequenceModel, FramePredictor (rnnlab.models.build)
     steps_per_epoch: int
 
     @property
@@ -75,7 +75,7 @@ def make_program(config: Config, problem: Problem, hidden: int | None = None) ->
     model_cfg = config.model
     if hidden is not None:
         model_cfg = dataclasses.replace(model_cfg, hidden=hidden)
-    model = SequenceModel.from_config(model_cfg, problem.output_size, problem.head)
+    model = models.build(model_cfg, problem.output_size, problem.head)
     return Program(config, problem, model, problem.num_train // config.data.batch_size)
 
 
@@ -227,6 +227,7 @@ def epoch_end(program: Program, state: TrainState, metric: Array) -> TrainState:
 def resume(state: TrainState, max_epochs: int, patience: int | None) -> TrainState:
     """A finished trial given a higher epoch limit trains on, unless it diverged or early
     stopping ended it."""
-    stopped = patience is not None and state.bad_epochs >= patience
-    go = (~state.diverged) & (~jnp.asarray(stopped)) & (state.epoch < max_epochs)
-    return state._replace(max_epochs=jnp.asarray(max_epochs, jnp.int32), active=go)
+    stopped = (state.bad_epochs >= patience) if patience is not None else False
+    go = ~state.diverged & ~jnp.asarray(stopped) & (state.epoch < max_epochs)
+    limit = jnp.full(jnp.shape(state.epoch), max_epochs, jnp.int32)
+    return state._replace(max_epochs=limit, active=go)

@@ -10,7 +10,8 @@ NAMES = ["jsb", "japanese_vowels", "japanese_vowels_framewise", "digits", "digit
 
 
 def test_available_and_unknown_names():
-    assert {*NAMES, "kjv", "taylor", "moving_digits"} == set(data.available())
+    synthetic = {"sine", "adding", "temporal_order", "copy", "piano_roll"}
+    assert {*NAMES, "kjv", "taylor", "moving_digits", *synthetic} == set(data.available())
     with pytest.raises(ValueError, match=r"unknown dataset 'timit'.*jsb.*taylor"):
         data.load("timit")
     with pytest.raises(ValueError, match="available"):
@@ -51,7 +52,8 @@ def test_cli_list_and_info(capsys, cache):
         assert word in out
     assert "160 / 160.0 / 160" in out  # bwv1.6: 80 quarters, 160 eighths
     assert main(["data", "info", "nope"]) == 2
-    assert "available: jsb" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown dataset 'nope'; available: " in err and "jsb" in err
 
 
 def test_parse_options():

@@ -41,7 +41,9 @@ def _same_trial(got, one, rtol=2e-5, atol=1e-6):
     jax.tree.map(lambda a, b: _close(a, b, 10 * rtol, 10 * atol), got.params, one.params)
 
 
-@pytest.mark.parametrize("strategy", ["map", "chunked", "vmap"])
+@pytest.mark.parametrize(
+    "strategy", [pytest.param("map", marks=pytest.mark.slow), "chunked", "vmap"]
+)
 def test_population_equals_each_trial_alone(tiny, strategy):
     hp = {"lr": LRS, "momentum": MOMENTA, "noise_std": NOISE}
     pop = train_population(tiny, hp, SEEDS, strategy=strategy, chunk_size=2)
@@ -63,6 +65,7 @@ def test_diverging_trial_leaves_the_others_unchanged(tiny):
     assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(pop[1].params))
 
 
+@pytest.mark.slow
 def test_early_stopped_trial_freezes_and_others_go_on(tiny):
     cfg = tiny.override({"loop.patience": 1, "loop.epochs": 4})
     lrs = np.array([0.3, 0.0, 0.05, 0.1], np.float32)
@@ -159,6 +162,7 @@ def test_queue_refuses_another_structure(tiny):
         run_queue(lambda: trials.pop(0) if trials else None, slots=2)
 
 
+@pytest.mark.slow
 def test_train_trials_groups_by_structure(tiny):
     trials = [
         Trial(tiny.override({"optim.lr": 0.3}), 0),
@@ -170,6 +174,7 @@ def test_train_trials_groups_by_structure(tiny):
         _same_trial(res, train(t.config.override({"loop.seed": t.seed})))
 
 
+@pytest.mark.slow
 def test_population_on_a_dataset_equals_each_trial_alone():
     """Per-trial data order on a real dataset: every trial has its own batches."""
     from rnnlab.train import Config, DataConfig, LoopConfig, ModelConfig, OptimConfig

@@ -1,0 +1,124 @@
+"""Odyssey-like trials through the engine: one at a time, grouped by exact hidden size, and
+bucketed populations with refilled slots.
+
+N trials of an LSTM (V) on JSB Chorales at batch size 1 (online updates, as the Odyssey),
+hidden size log-uniform in [20, 200], learning rate log-uniform in [1e-6, 1e-2], SGD with
+Nesterov momentum 0.9, early stopping (patience P) and an epoch limit E:
+
+  (a) one at a time: ``train(config)`` per trial (a trial's program is reused by later
+      trials of the same size);
+  (b) grouped by exact hidden size: ``train_trials(trials, pad=False)``, trials of equal
+      size share a population;
+  (c) buckets with refilled slots: ``train_trials(trials, slots=S)``.
+
+Every row trains the same trials to the same numbers (checked: best validation NLL per
+trial). Reported: wall time, trial-epochs per second, slot utilisation (useful trial-epochs
+/ slot-epochs), number of programs compiled, padding overhead (sum over trials of
+bucket^2 / H^2 recurrent FLOPs, relative).
+
+    python benchmarks/bench_trials.py --trials 64 --limit 40 --epochs 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import numpy as np
+
+from rnnlab.train import Config, Trial, hidden_bucket, train, train_trials
+
+
+def trials(n: int, limit: int, epochs: int, patience: int, seed: int = 0) -> list[Trial]:
+    rng = np.random.default_rng(seed)
+    hidden = np.exp(rng.uniform(np.log(20), np.log(200), n)).round().astype(int)
+    lr = np.exp(rng.uniform(np.log(1e-6), np.log(1e-2), n))
+    base = Config.from_dict(
+        {
+            "data": {"name": "jsb", "options": {"limit": limit}, "batch_size": 1,
+                     "pad_multiple": 32, "eval_batch_size": 128},
+            "model": {"cell": "lstm", "cell_options": {"variant": "V"}},
+            "optim": {"name": "sgd", "momentum": 0.9},
+            "loop": {"epochs": epochs, "patience": patience, "progress": False},
+        }
+    )
+    return [
+        Trial(base.override({"model.hidden": int(h), "optim.lr": float(a)}), i, str(i))
+        for i, (h, a) in enumerate(zip(hidden, lr))
+    ]
+
+
+def run(rows: str, ts: list[Trial], slots: int) -> list[dict]:
+    out = []
+    reference = None
+    for row in rows:
+        t0 = time.perf_counter()
+        stats: list[dict] = []
+        if row == "a":
+            res = [train(t.config.override({"loop.seed": t.seed})) for t in ts]
+            programs = len({t.config.model.hidden for t in ts})
+        elif row == "b":
+            res = train_trials(ts, slots=len(ts), pad=False, progress=stats.append)
+            programs = len({t.config.model.hidden for t in ts})
+        else:
+            res = train_trials(ts, slots=slots, progress=stats.append)
+            programs = len({hidden_bucket(t.config.model.hidden) for t in ts})
+        wall = time.perf_counter() - t0
+        best = np.array([r.best_metric for r in res])
+        if reference is None:
+            reference = best
+        useful = sum(r.epochs_trained for r in res)
+        slot_epochs = sum(s["slot_epochs"] for s in _last_per_group(stats)) or useful
+        out.append(
+            {
+                "row": row,
+                "wall_s": round(wall, 1),
+                "trial_epochs": useful,
+                "trial_epochs_per_s": round(useful / wall, 3),
+                "utilisation": round(useful / slot_epochs, 3),
+                "programs": programs,
+                "max_abs_diff_vs_first": float(np.max(np.abs(best - reference))),
+            }
+        )
+        print(json.dumps(out[-1]), flush=True)
+    return out
+
+
+def _last_per_group(stats: list[dict]) -> list[dict]:
+    """run_queue reports cumulative counts per group; keep each group's last report."""
+    last, prev = [], None
+    for s in stats:
+        if prev is not None and s["slot_epochs"] < prev["slot_epochs"]:
+            last.append(prev)
+        prev = s
+    return [*last, prev] if prev is not None else []
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--trials", type=int, default=64)
+    p.add_argument("--limit", type=int, default=40, help="chorales per split")
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--patience", type=int, default=2)
+    p.add_argument("--slots", type=int, default=16)
+    p.add_argument("--rows", default="cba", help="which rows, in order (a, b, c)")
+    args = p.parse_args()
+    ts = trials(args.trials, args.limit, args.epochs, args.patience)
+    hs = np.array([t.config.model.hidden for t in ts])
+    pad = np.sum([hidden_bucket(h) ** 2 for h in hs]) / np.sum(hs**2.0)
+    print(f"# {platform.processor() or platform.machine()}, {args}")
+    print(f"# padding overhead (recurrent FLOPs, buckets vs exact): {pad:.2f}x")
+    rows = run(args.rows, ts, args.slots)
+    print("\n| row | wall s | trial-epochs/s | utilisation | programs | max |diff| vs first row |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| ({r['row']}) | {r['wall_s']} | {r['trial_epochs_per_s']} | {r['utilisation']} "
+            f"| {r['programs']} | {r['max_abs_diff_vs_first']:.1e} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
