@@ -112,7 +112,7 @@ def open_storage(spec: StorageSpec, *, create: bool = True) -> Any:
             if not create and not os.path.exists(spec.path):
                 raise StorageError(f"no study journal at {spec.path}.")
             _ensure_dir(spec.path)
-            return JournalStorage(JournalFileBackend(spec.path))
+            return JournalStorage(JournalFileBackend(spec.path, lock_obj=_journal_lock(spec.path)))
         if spec.kind == "sqlite":
             if not create and not os.path.exists(spec.path):
                 raise StorageError(f"no study database at {spec.path}.")
@@ -132,6 +132,35 @@ def open_storage(spec: StorageSpec, *, create: bool = True) -> Any:
         raise StorageError(
             f"cannot open study storage {spec.display}: {redact(reason, spec.url)}"
         ) from None
+
+
+def _journal_lock(path: str) -> Any:
+    """The journal's append lock as an ``flock`` on ``<path>.flock``: a writer killed with -9
+    drops it at once (Optuna's own lock files are broken open only after a 30 s grace period).
+    Every process writing the journal must use it, so write rnnlab journals with rnnlab
+    (reading them, e.g. with optuna-dashboard, needs no lock)."""
+    import threading
+
+    from optuna.storages.journal import JournalFileOpenLock
+
+    class FlockLock(JournalFileOpenLock):
+        def __init__(self, lock_path: str) -> None:
+            self._lock_path = lock_path
+            self._held = threading.local()
+
+        def acquire(self) -> bool:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._held.fd = fd
+            return True
+
+        def release(self) -> None:
+            fd = getattr(self._held, "fd", None)
+            self._held.fd = None
+            if fd is not None:
+                os.close(fd)
+
+    return FlockLock(f"{path}.flock")
 
 
 def _driver_url(url: str) -> str:

@@ -257,8 +257,9 @@ def worker_command(
     run_dir: str,
     lease_seconds: float,
 ) -> list[str]:
-    """The command line of one worker process (the storage URL goes in the environment)."""
-    cmd = [sys.executable, "-m", "rnnlab.sweep", "--study", study, "--slots", str(slots)]
+    """The command line of one worker process (the storage URL goes in the environment; ``-P``:
+    the working folder does not shadow the installed rnnlab)."""
+    cmd = [sys.executable, "-P", "-m", "rnnlab.sweep", "--study", study, "--slots", str(slots)]
     cmd += ["--run-dir", run_dir, "--lease", str(lease_seconds)]
     if executor:
         cmd += ["--executor", executor]
