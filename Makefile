@@ -17,6 +17,7 @@ test: setup
 	$(BIN)/python -m pytest -n 2 -m "not slow" -q
 
 test-slow: setup
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/python -m pytest -n 2 -m slow -q
 
 lint: setup

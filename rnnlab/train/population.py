@@ -132,6 +132,7 @@ class Group:
     def __init__(self, config: Config, slots: int, runner: Runner, pad: bool = True):
         self.config, self.pad = config, pad
         self.splits = data.load(config.data.name, **config.data.options)
+        self.train_data = problem.pad_all(self.splits.train)
         self.problem = problem.problem(self.splits.train)
         if self.problem.num_train < config.data.batch_size:
             raise ValueError(
@@ -304,7 +305,7 @@ class Population:
         self.started = jax.device_get(self.pop.active)
         for i in range(g.program.steps_per_epoch):
             idx_PB = np.stack([plan[i] for plan in plans])
-            b = problem.population_batch(g.splits.train, idx_PB, c.pad_multiple)
+            b = problem.population_batch(g.train_data, idx_PB, c.pad_multiple)
             self.pop = g.train_step((self.pop, g.runner.place(b), hp), ())
 
     def end_epoch(self) -> list[tuple[int, dict]]:

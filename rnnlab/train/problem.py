@@ -105,11 +105,29 @@ def batch(ds: SequenceDataset, idx_B: np.ndarray, T: int) -> Batch:
     return Batch(x, b.lengths.astype(np.int32), y, np.zeros((0,), np.int32))
 
 
-def population_batch(ds: SequenceDataset, idx_PB: np.ndarray, pad_multiple: int) -> Batch:
+class Padded(NamedTuple):
+    """A whole dataset padded once to its longest sequence (host arrays), so a step's batches
+    are gathered rows cut to their padded time; ``per_step`` says whether y has a time axis."""
+
+    batch: Batch
+    per_step: bool
+
+
+def pad_all(ds: SequenceDataset) -> Padded:
+    """``ds`` as one padded batch of all its examples."""
+    full = batch(ds, np.arange(len(ds)), int(np.max(ds.lengths)))
+    return Padded(full, ds.target_kind == "frame")
+
+
+def population_batch(padded: Padded, idx_PB: np.ndarray, pad_multiple: int) -> Batch:
     """One batch per trial, stacked (P, B, ...), all padded to the longest one's time."""
-    T = batch_time(ds, idx_PB, pad_multiple)
-    parts = [batch(ds, idx_B, T) for idx_B in idx_PB]
-    return Batch(*(np.stack(leaves) for leaves in zip(*parts)))
+    b = padded.batch
+    T_max = b.x.shape[1]
+    longest = int(np.max(b.lengths[idx_PB]))
+    T = min(data.padded_length(longest, multiple=pad_multiple), T_max)
+    y = b.y[idx_PB, :T] if padded.per_step else b.y[idx_PB]
+    y_lengths = b.y_lengths[idx_PB] if b.y_lengths.size else np.zeros((0,), np.int32)
+    return Batch(b.x[idx_PB, :T], b.lengths[idx_PB], y, y_lengths)
 
 
 def epoch_plan(

@@ -113,3 +113,14 @@ def test_bad_input_is_one_line_before_any_work(tmp_path, capsys):
         assert e.value.code == 2 and err.startswith("rnnlab train: error: ") and message in err
         assert "\n" not in err
     assert not (tmp_path / "w").exists()  # nothing written
+
+
+@pytest.mark.slow
+def test_wandb_resume_continues_the_same_run(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    cfg = tiny.override({"loop.epochs": 1, "loop.wandb": True})
+    train(cfg, tmp_path)
+    first = json.loads((tmp_path / "wandb.json").read_text())["id"]
+    train(cfg.override({"loop.epochs": 2}), tmp_path)
+    assert json.loads((tmp_path / "wandb.json").read_text())["id"] == first
