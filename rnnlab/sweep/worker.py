@@ -75,7 +75,7 @@ class Worker:
         executor: Callable[..., Any] | None = None,
         *,
         slots: int = 8,
-        run_dir: str = ".",
+        run_dir: str | None = None,
         poll_seconds: float = 2.0,
         max_executor_errors: int = 3,
         log: Callable[[str], None] | None = None,
@@ -83,7 +83,7 @@ class Worker:
         self.queue = queue
         self.executor = executor if executor is not None else engine.default_executor()
         self.slots = int(slots)
-        self.run_dir = run_dir
+        self.run_dir = queue.spec.run_dir if run_dir is None else run_dir
         self.poll_seconds = float(poll_seconds)
         self.max_executor_errors = int(max_executor_errors)
         self.log = log or (lambda msg: None)
