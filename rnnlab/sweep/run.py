@@ -1,0 +1,196 @@
+"""Run a sweep: plan and enqueue from one process, then train with K worker processes.
+
+``prepare`` creates the study (or loads it and refuses a different config, space or seed),
+records what it was planned from, reaps trials left by dead workers and enqueues the planned
+trials not yet done. ``run_sweep`` then starts K single-threaded worker processes (the
+measured best layout on CPU: one per core) and shows live progress until they are done; more
+``rnnlab sweep`` commands on other machines join the same study on a PostgreSQL URL. Random
+search is planned, so the same study seed gives the same trials and, per trial, the same
+numbers with 1 or K workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rnnlab.sweep import display, engine
+from rnnlab.sweep.experiment import Sweep
+from rnnlab.sweep.lease import EnqueueReport, Queue
+from rnnlab.sweep.plan import plan
+from rnnlab.sweep.storage import (
+    ATTR,
+    StorageError,
+    StorageSpec,
+    check_resume,
+    config_hash,
+    git_revision,
+    open_storage,
+    versions,
+)
+from rnnlab.sweep.worker import STORAGE_ENV, single_threaded_env, worker_command
+
+
+@dataclasses.dataclass
+class Prepared:
+    queue: Queue
+    planned: int
+    report: EnqueueReport
+    resumed: bool
+
+
+def study_record(sweep: Sweep) -> dict[str, Any]:
+    """``study.user_attrs["rnnlab"]`` for a new study planned from ``sweep``."""
+    config, space = engine.normalize(sweep.config_dict()), sweep.space.to_dict()
+    return {
+        "config": config,
+        "space": space,
+        "seed": sweep.seed,
+        "trials": sweep.trials,
+        "config_hash": config_hash(config, space, sweep.seed),
+        "metric": sweep.metric(),
+        "test_metric": sweep.metric(),
+        "dataset": sweep.dataset(),
+        "versions": versions(),
+        "git": git_revision(),
+    }
+
+
+def prepare(
+    spec: StorageSpec,
+    sweep: Sweep,
+    study_name: str,
+    *,
+    lease_seconds: float = 120.0,
+    max_attempts: int = 3,
+) -> Prepared:
+    """Create or resume the study and enqueue its planned trials (see module docstring)."""
+    import optuna
+
+    storage = open_storage(spec)
+    record = study_record(sweep)
+    try:
+        study = optuna.create_study(
+            storage=storage, study_name=study_name, direction="minimize", load_if_exists=True
+        )
+    except Exception as e:
+        raise StorageError(f"cannot create study {study_name!r}: {e}") from None
+    queue = Queue(spec, storage, study_name, lease_seconds=lease_seconds)
+    with queue.lock():
+        recorded = storage.get_study_user_attrs(study._study_id).get(ATTR)
+        resumed = recorded is not None
+        if recorded is None:
+            storage.set_study_user_attr(study._study_id, ATTR, record)
+        else:
+            check_resume(recorded, record, study_name)
+            if sweep.trials < recorded.get("trials", 0):
+                raise StorageError(
+                    f"study {study_name!r} has {recorded['trials']} planned trials; --trials can "
+                    f"only grow it (got {sweep.trials})."
+                )
+            if sweep.trials != recorded.get("trials"):
+                storage.set_study_user_attr(
+                    study._study_id, ATTR, {**recorded, "trials": sweep.trials}
+                )
+    queue.reap()
+    planned = plan(record["config"], sweep.space, sweep.trials, sweep.seed)
+    report = queue.enqueue(planned, sweep.space.distributions(), max_attempts=max_attempts)
+    return Prepared(queue, len(planned), report, resumed)
+
+
+def start_workers(
+    spec: StorageSpec,
+    study_name: str,
+    workers: int,
+    *,
+    executor: str | None = None,
+    slots: int = 8,
+    lease_seconds: float = 120.0,
+    env: dict[str, str] | None = None,
+    log_dir: str | None = None,
+) -> list[subprocess.Popen]:
+    """Start ``workers`` worker processes on the study; single-threaded when more than one."""
+    base = dict(os.environ if env is None else env)
+    base[STORAGE_ENV] = spec.url
+    if workers > 1:
+        base = single_threaded_env(base)
+    cmd = worker_command(
+        study_name,
+        executor=executor,
+        slots=slots,
+        run_dir=spec.run_dir,
+        lease_seconds=lease_seconds,
+    )
+    procs = []
+    for i in range(workers):
+        if not log_dir:
+            procs.append(subprocess.Popen(cmd, env=base))
+            continue
+        os.makedirs(log_dir, exist_ok=True)
+        with open(os.path.join(log_dir, f"worker{i}.log"), "ab") as log:
+            procs.append(subprocess.Popen(cmd, env=base, stdout=log, stderr=log))
+    return procs
+
+
+def run_sweep(
+    spec: StorageSpec,
+    sweep: Sweep,
+    study_name: str,
+    *,
+    workers: int = 1,
+    executor: str | None = None,
+    lease_seconds: float = 120.0,
+    progress: bool = True,
+    out: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Prepare the study, run ``workers`` processes to the end, return the final summary."""
+    out = out or (lambda s: print(s, flush=True))
+    prep = prepare(spec, sweep, study_name, lease_seconds=lease_seconds)
+    r = prep.report
+    verb = "resumed" if prep.resumed else "created"
+    out(
+        f"study {study_name!r} {verb} in {spec.display}: {prep.planned} planned, {r.done} done, "
+        f"{r.added} enqueued, {r.live} queued or running"
+        + (f", {r.given_up} given up after repeated errors" if r.given_up else "")
+    )
+    procs = start_workers(
+        spec,
+        study_name,
+        workers,
+        executor=executor,
+        slots=sweep.slots,
+        lease_seconds=lease_seconds,
+        log_dir=os.path.join(spec.run_dir, "logs"),
+    )
+    live = display.Live(prep.planned, enabled=progress)
+    try:
+        while any(p.poll() is None for p in procs):
+            live.update(prep.queue.summary())
+            deadline = time.monotonic() + live.poll
+            for p in procs:
+                try:
+                    p.wait(timeout=max(0.05, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
+    except KeyboardInterrupt:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait()
+        raise
+    summary = prep.queue.summary()
+    prep.queue.close()
+    live.finish(summary)
+    summary["worker_exit_codes"] = [p.returncode for p in procs]
+    if any(p.returncode for p in procs):
+        log = os.path.join(spec.run_dir, "logs")
+        print(
+            f"rnnlab sweep: {sum(1 for p in procs if p.returncode)} worker(s) failed; see {log}",
+            file=sys.stderr,
+        )
+    return summary
