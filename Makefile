@@ -27,7 +27,8 @@ format: setup
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 demo: setup
-	$(BIN)/rnnlab demo
+	$(BIN)/rnnlab sweep experiments/odyssey_jsb.py --preset demo --workers 2 --no-progress
+	$(BIN)/rnnlab analyze runs/odyssey_jsb-demo/study.db --out runs/odyssey_jsb-demo/report
 
 bench: setup
 	$(BIN)/pip install -q -e ".[bench]"

@@ -13,6 +13,9 @@ Run:   rnnlab sweep experiments/odyssey_jsb.py --preset quick --workers 2
        rnnlab analyze runs/odyssey_jsb-quick/study.db
 Presets:
   smoke  2 variants x 1 trial, 1 epoch on 10 chorales per split: checks the pipeline.
+  demo   9 variants x 3 trials, 5 epochs on 30 chorales per split, batch 8, hidden sizes
+         log-uniform in [33, 48] (one compiled program per variant): the README's main job,
+         a real study of every variant in minutes (too small to separate the variants).
   quick  9 variants x 4 trials, 8 epochs on 60 chorales per split, batch 8 (not the paper's
          protocol: a look at the variants' ordering in minutes).
   full   9 variants x 200 trials (1,800), the paper's protocol on all 382 chorales.
@@ -24,14 +27,17 @@ vanilla test NLL about 8.4-8.6 nats per step on the Boulanger-Lewandowski split 
 are rebuilt from music21, so close, not equal).
 """
 
-from rnnlab.sweep import ODYSSEY_OPTIM, Sweep, odyssey
+import dataclasses
+
+from rnnlab.sweep import ODYSSEY_OPTIM, Param, Sweep, odyssey
 from rnnlab.train import Config, DataConfig, LoopConfig, ModelConfig, OptimConfig
 
-PRESETS = ("smoke", "quick", "full")
+PRESETS = ("smoke", "demo", "quick", "full")
 
 #: preset -> (variants, trials per variant, epochs, patience, chorales per split, batch size)
 _PRESETS = {
     "smoke": (("V", "CIFG"), 1, 1, None, 10, 8),
+    "demo": (None, 3, 5, None, 30, 8),
     "quick": (None, 4, 8, 4, 60, 8),
     "full": (None, 200, 150, 15, None, 1),
 }
@@ -58,6 +64,10 @@ def get_config() -> Config:
 def get_sweep(preset: str = "quick") -> Sweep:
     variants, per_variant, epochs, patience, limit, batch = _PRESETS[preset]
     space = odyssey(variants) if variants else odyssey()
+    if preset == "demo":  # one hidden-size bucket: one program per variant
+        hidden = Param("hidden", "log_int", 33, 48, target="model.hidden")
+        params = tuple(hidden if p.name == "hidden" else p for p in space.params)
+        space = dataclasses.replace(space, params=params)
     config = get_config().override(
         {
             **ODYSSEY_OPTIM,

@@ -100,7 +100,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.experiment == "status":
         return _cmd_status(args)
     from rnnlab.sweep import experiment, run
-    from rnnlab.sweep.display import status_line
+    from rnnlab.sweep.display import results_table, status_line
     from rnnlab.sweep.storage import resolve
 
     if args.target is not None:
@@ -122,8 +122,17 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     )
     if args.json:
         print(json.dumps(summary, indent=1, sort_keys=True))
-    elif args.no_progress:
+        return 1 if any(summary["worker_exit_codes"]) else 0
+    if args.no_progress:
         print(status_line(summary, sweep.trials))
+    by = next((p.name for p in sweep.space.cross), None)
+    if by is not None:
+        import optuna
+
+        from rnnlab.sweep.storage import open_storage
+
+        study = optuna.load_study(study_name=name, storage=open_storage(spec, create=False))
+        print(results_table(study.get_trials(deepcopy=False), by, sweep.metric()))
     return 1 if any(summary["worker_exit_codes"]) else 0
 
 

@@ -6,8 +6,11 @@ printed every 30 s and whenever the done count changes by a tenth of the plan.
 
 from __future__ import annotations
 
+import math
+import statistics
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 
@@ -82,3 +85,30 @@ class Live:
         end = "\n" if self.tty else ""
         self.stream.write(f"{end}{status_line(summary, self.planned)} · took {took}\n")
         self.stream.flush()
+
+
+def results_table(trials: Sequence[Any], by: str, metric: str) -> str:
+    """A Markdown table per value of the param ``by`` (e.g. the LSTM variant): complete and
+    diverged trials, best and median test ``metric`` (at each trial's best validation
+    epoch) and the best validation value."""
+    from optuna.trial import TrialState
+
+    groups: dict[Any, list] = {}
+    for t in trials:
+        if t.state == TrialState.COMPLETE and by in t.params:
+            groups.setdefault(t.params[by], []).append(t)
+    lines = [
+        f"| {by} | trials | diverged | best test {metric} | median test {metric} | best valid |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for key in sorted(groups, key=str):
+        ts = groups[key]
+        test = [t.user_attrs.get("test", {}).get(metric, math.nan) for t in ts]
+        test = [v for v in test if math.isfinite(v)]
+        valid = [t.value for t in ts if t.value is not None and math.isfinite(t.value)]
+        diverged = sum(bool(t.user_attrs.get("diverged")) for t in ts)
+        best = f"{min(test):.3f}" if test else "-"
+        median = f"{statistics.median(test):.3f}" if test else "-"
+        best_valid = f"{min(valid):.3f}" if valid else "-"
+        lines.append(f"| {key} | {len(ts)} | {diverged} | {best} | {median} | {best_valid} |")
+    return "\n".join(lines)
