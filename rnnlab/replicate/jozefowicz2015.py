@@ -53,8 +53,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "archs": tuple(ARCHS),
         "trials": 4,
         "lr_range": (1e-3, 3e-2),
-        "jsb": {"limit": None, "hidden": 64, "epochs": 25, "patience": 5, "batch_size": 8},
-        "kjv": {"max_chars": 60_000, "hidden": 64, "epochs": 8, "patience": None, "batch_size": 16},
+        "jsb": {"limit": 80, "hidden": 64, "epochs": 20, "patience": 5, "batch_size": 8},
+        "kjv": {
+            "max_chars": 60_000,
+            "hidden": 64,
+            "epochs": 8,
+            "patience": None,
+            "batch_size": 16,
+        },
     },
     "full": {
         "tasks": ("jsb", "kjv"),
