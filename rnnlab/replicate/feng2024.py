@@ -70,7 +70,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lengths": (64, 256, 1024, 2048),
         "speed_batch": 16,
         "speed_hidden": 64,
-        "repeats": 5,
+        "repeats": 9,
     },
     "full": {
         "lm_cells": ("mingru", "minlstm", "gru", "lstm"),
@@ -163,8 +163,9 @@ def language_model(p: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def step_time(cell: str, scan: str, T: int, p: dict[str, Any]) -> dict[str, Any]:
-    """Median seconds of one jitted forward + backward pass of a one-layer recurrent net."""
+def _step_fn(cell: str, scan: str, T: int, p: dict[str, Any]) -> tuple[Any, tuple, float]:
+    """A jitted forward + backward pass of a one-layer recurrent net, its arguments, and the
+    seconds of its first call (compilation included)."""
     import jax
     import jax.numpy as jnp
 
@@ -183,35 +184,42 @@ def step_time(cell: str, scan: str, T: int, p: dict[str, Any]) -> dict[str, Any]
     grad = jax.jit(jax.grad(loss))
     t0 = time.perf_counter()
     jax.block_until_ready(grad(variables, x))
-    compile_s = time.perf_counter() - t0
-    times = []
-    for _ in range(p["repeats"]):
-        t0 = time.perf_counter()
-        jax.block_until_ready(grad(variables, x))
-        times.append(time.perf_counter() - t0)
-    return {
-        "cell": cell,
-        "scan": scan,
-        "T": T,
-        "batch": B,
-        "hidden": H,
-        "median_seconds": float(np.median(times)),
-        "min_seconds": float(np.min(times)),
-        "first_call_seconds": compile_s,
-        "repeats": p["repeats"],
-    }
+    return grad, (variables, x), time.perf_counter() - t0
 
 
 def speed(p: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per length T: compile every (cell, scan), then time them round-robin, ``repeats``
+    rounds (a busy machine slows all of them alike); median and min seconds per call."""
+    import jax
+
     rows = []
     for T in p["lengths"]:
-        for cell, scan in p["speed_cells"]:
-            rows.append(step_time(cell, scan, T, p))
+        fns = [_step_fn(cell, scan, T, p) for cell, scan in p["speed_cells"]]
+        times: list[list[float]] = [[] for _ in fns]
+        for _ in range(p["repeats"]):
+            for k, (f, args, _) in enumerate(fns):
+                t0 = time.perf_counter()
+                jax.block_until_ready(f(*args))
+                times[k].append(time.perf_counter() - t0)
+        for (cell, scan), (_, _, first), ts in zip(p["speed_cells"], fns, times):
+            rows.append(
+                {
+                    "cell": cell,
+                    "scan": scan,
+                    "T": T,
+                    "batch": p["speed_batch"],
+                    "hidden": p["speed_hidden"],
+                    "median_seconds": float(np.median(ts)),
+                    "min_seconds": float(np.min(ts)),
+                    "first_call_seconds": first,
+                    "repeats": p["repeats"],
+                }
+            )
+        n = len(p["speed_cells"])
         C.log(
             f"speed T={T}: "
             + ", ".join(
-                f"{r['cell']}/{r['scan'][:3]} {1e3 * r['median_seconds']:.1f} ms"
-                for r in rows[-len(p["speed_cells"]) :]
+                f"{r['cell']}/{r['scan'][:3]} {1e3 * r['median_seconds']:.1f} ms" for r in rows[-n:]
             )
         )
     base = {
@@ -221,6 +229,24 @@ def speed(p: dict[str, Any]) -> list[dict[str, Any]]:
         r["speedup_vs_gru_sequential"] = (
             base[r["T"]] / r["median_seconds"] if r["T"] in base else None
         )
+    return rows
+
+
+def rerun_speed(preset: str, out_dir: str) -> list[dict[str, Any]]:
+    """Measure the speed part again (e.g. on a quieter machine) and replace speed.csv,
+    speed.png and the speed entries of summary.json in ``out_dir``."""
+    import json
+
+    p = PRESETS[preset]
+    rows = speed(p)
+    C.write_csv(os.path.join(out_dir, "speed.csv"), rows)
+    plot(rows, os.path.join(out_dir, "speed.png"))
+    path = os.path.join(out_dir, "summary.json")
+    with open(path) as f:
+        meta = json.load(f)
+    meta["speed"] = rows
+    meta["speed_machine"] = C.machine()
+    C.write_json(path, meta)
     return rows
 
 
