@@ -98,3 +98,18 @@ def test_jozefowicz2015_smoke(tmp_path):
     (row,) = res["table"]
     assert row["arch"] == "lstm_fb1" and row["trials"] == 2
     assert 0 < row["test_of_best"] < 61.0 and row["median_test"] >= row["test_of_best"] - 1e-6
+
+
+def test_temporal_order_length_scales_the_lags():
+    import numpy as np
+
+    from rnnlab.data import synthetic
+
+    b = synthetic.temporal_order(0, 200, length=30)
+    assert b.x.shape == (200, 33, 8) and set(b.lengths) <= set(range(30, 34))
+    sym = b.x.argmax(-1)
+    for i in range(200):
+        pos = np.flatnonzero((sym[i] == 4) | (sym[i] == 5))
+        assert len(pos) == 2 and 3 <= pos[0] <= 6 and 15 <= pos[1] <= 18
+    same = synthetic.temporal_order(5, 20), synthetic.temporal_order(5, 20, length=100)
+    assert all(np.array_equal(a, c) for a, c in zip(*same))
