@@ -198,6 +198,7 @@ def plot(trials: list[dict[str, Any]], path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     tasks = list(dict.fromkeys(t["task"] for t in trials))
     fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4), squeeze=False)
@@ -208,6 +209,7 @@ def plot(trials: list[dict[str, Any]], path: str) -> None:
             )
             ax.plot([t["lr"] for t in ts], [t["test"] for t in ts], "o-", label=arch)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("learning rate (Adam)")
         ax.set_ylabel("test NLL (nats/step)" if task == "jsb" else "test bits per character")
         ax.set_title(task)
