@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     from rnnlab import __version__
     from rnnlab.analysis.cli import add_analyze_subparser
     from rnnlab.data.cli import add_data_subparser
+    from rnnlab.replicate import add_replicate_subparser
     from rnnlab.sweep.cli import add_study_subparser, add_sweep_subparser
     from rnnlab.train.cli import add_train_subparser
 
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_analyze_subparser(subparsers)
     add_sweep_subparser(subparsers)
     add_study_subparser(subparsers)
+    add_replicate_subparser(subparsers)
     return parser
 
 

@@ -108,7 +108,7 @@ def adding(seed: int, num: int, T: int = 100) -> Batch:
     return Batch(x_BT2, lengths_B, y_B1)
 
 
-def temporal_order(seed: int, num: int, n_relevant: int = 2) -> Batch:
+def temporal_order(seed: int, num: int, n_relevant: int = 2, length: int = 100) -> Batch:
     """Temporal order problem (Hochreiter & Schmidhuber 1997, Exp. 6a/6b).
 
     One-hot symbols over {a, b, c, d, X, Y, B, E}; length ~ U{100..110}; starts with B, ends
@@ -116,13 +116,21 @@ def temporal_order(seed: int, num: int, n_relevant: int = 2) -> Batch:
     t2 ~ U{50..60} (6a) or t1 ~ U{10..20}, t2 ~ U{33..43}, t3 ~ U{66..76} (6b), which hold X
     or Y. The class is the order read as binary digits (X = 0, Y = 1), most significant
     first: 6a has 4 classes (XX=0, XY=1, YX=2, YY=3), 6b has 8.
+
+    ``length`` L scales the task (the paper's is L = 100): lengths ~ U{L..L + L//10} and
+    every window bound is multiplied by L / 100 (rounded), so the lags grow with L.
     """
     windows = {2: ((10, 20), (50, 60)), 3: ((10, 20), (33, 43), (66, 76))}
     if n_relevant not in windows:
         raise ValueError(f"n_relevant must be 2 (Exp. 6a) or 3 (Exp. 6b), got {n_relevant}.")
+    if length < 10:
+        raise ValueError(f"length must be at least 10, got {length}.")
+    bounds = [
+        (round(lo * length / 100), round(hi * length / 100)) for lo, hi in windows[n_relevant]
+    ]
     rng = _rng(seed)
-    T_max = 110
-    lengths_B = rng.integers(100, T_max + 1, num).astype(np.int32)
+    T_max = length + length // 10
+    lengths_B = rng.integers(length, T_max + 1, num).astype(np.int32)
     x_BT8 = np.zeros((num, T_max, 8), np.float32)
     y_B = np.zeros((num,), np.int32)
     for b in range(num):
@@ -130,7 +138,7 @@ def temporal_order(seed: int, num: int, n_relevant: int = 2) -> Batch:
         sym = rng.integers(0, 4, n)
         sym[0], sym[n - 1] = 6, 7
         bits = rng.integers(0, 2, n_relevant)
-        for (lo, hi), bit in zip(windows[n_relevant], bits):
+        for (lo, hi), bit in zip(bounds, bits):
             sym[rng.integers(lo, hi + 1)] = 4 + bit
         x_BT8[b, np.arange(n), sym] = 1.0
         y_B[b] = int("".join(map(str, bits)), 2)
