@@ -38,7 +38,12 @@ runs = tempfile.mkdtemp(prefix="rnnlab-quickstart-")
 # %%
 options = {"num_train": NUM_TRAIN, "num_valid": 128, "num_test": 128}
 splits = rl.data.load("sine", **options)
-print({k: len(d) for k, d in splits._asdict().items()}, "sequences of", splits.train.lengths[0], "steps")
+print(
+    {k: len(d) for k, d in splits._asdict().items()},
+    "sequences of",
+    splits.train.lengths[0],
+    "steps",
+)
 fig, ax = plt.subplots()
 for i in range(3):
     ax.plot(splits.train.inputs[i][:, 0], lw=1)
@@ -60,8 +65,10 @@ config = rl.Config(
 )
 t0 = time.perf_counter()
 lstm = rl.train(config, workdir=f"{runs}/lstm")
-print(f"LSTM: best valid MSE {lstm.best_metric:.4f} at epoch {lstm.best_epoch}, "
-      f"test MSE {lstm.test['loss']:.4f}, {time.perf_counter() - t0:.0f} s")
+print(
+    f"LSTM: best valid MSE {lstm.best_metric:.4f} at epoch {lstm.best_epoch}, "
+    f"test MSE {lstm.test['loss']:.4f}, {time.perf_counter() - t0:.0f} s"
+)
 
 # %% [markdown]
 # ## Predictions against the truth
@@ -117,7 +124,10 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 3))
 axes[0].semilogx(lrs, pop.best_metric, "o-")
 axes[0].set(xlabel="learning rate", ylabel="best valid MSE", yscale="log")
 for t, lr in zip(pop.trials, lrs):
-    axes[1].plot([h["valid_loss"] for h in t.history], color=plt.cm.viridis(np.log(lr / lrs[0]) / np.log(lrs[-1] / lrs[0])))
+    axes[1].plot(
+        [h["valid_loss"] for h in t.history],
+        color=plt.cm.viridis(np.log(lr / lrs[0]) / np.log(lrs[-1] / lrs[0])),
+    )
 axes[1].set(xlabel="epoch", ylabel="valid MSE", yscale="log", title="colour: learning rate")
 plt.show()
 

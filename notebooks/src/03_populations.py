@@ -46,8 +46,10 @@ t_pop_cold = time.perf_counter() - t0
 t0 = time.perf_counter()  # the same program again (other seeds): compiled already
 rl.train_population(config, {"lr": lrs}, seeds=seeds + P)
 t_pop = time.perf_counter() - t0
-print(f"{P} trials together: {t_pop_cold:.1f} s with compilation, {t_pop:.1f} s warm; "
-      f"default strategy on this machine: {rl.train.default_strategy(config.data.batch_size).value}")
+print(
+    f"{P} trials together: {t_pop_cold:.1f} s with compilation, {t_pop:.1f} s warm; "
+    f"default strategy on this machine: {rl.train.default_strategy(config.data.batch_size).value}"
+)
 
 # %% [markdown]
 # ## The same trials one by one
@@ -66,17 +68,29 @@ for i in range(1, ALONE + 1):
     alone.append(rl.train(config.override({"optim.lr": float(lrs[i]), "loop.seed": int(seeds[i])})))
     t_alone.append(time.perf_counter() - t0)
 per_trial = float(np.median(t_alone))
-print(f"one by one: first {t_cold:.1f} s (compiles), then {np.round(t_alone, 2)} s each "
-      f"-> {P} trials ~ {per_trial * P:.1f} s warm, ~ {t_cold * P:.0f} s in fresh processes")
-print(f"population vs one by one, both warm: {per_trial * P / t_pop:.2f}x; "
-      f"vs a fresh process per trial: {t_cold * P / t_pop_cold:.1f}x")
+print(
+    f"one by one: first {t_cold:.1f} s (compiles), then {np.round(t_alone, 2)} s each "
+    f"-> {P} trials ~ {per_trial * P:.1f} s warm, ~ {t_cold * P:.0f} s in fresh processes"
+)
+print(
+    f"population vs one by one, both warm: {per_trial * P / t_pop:.2f}x; "
+    f"vs a fresh process per trial: {t_cold * P / t_pop_cold:.1f}x"
+)
 same = max(abs(a.best_metric - pop[i].best_metric) for i, a in enumerate(alone))
 print(f"largest difference in best valid MSE, alone vs in the population: {same:.2e}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
-axes[0].bar(["one by one\nfresh processes", "one by one\nwarm", f"population\nP={P}, cold", f"population\nP={P}, warm"],
-            [t_cold * P, per_trial * P, t_pop_cold, t_pop], color=["C7", "C7", "C0", "C0"])
+axes[0].bar(
+    [
+        "one by one\nfresh processes",
+        "one by one\nwarm",
+        f"population\nP={P}, cold",
+        f"population\nP={P}, warm",
+    ],
+    [t_cold * P, per_trial * P, t_pop_cold, t_pop],
+    color=["C7", "C7", "C0", "C0"],
+)
 axes[0].set(ylabel="wall time (s)", title=f"{P} LSTMs on 2 CPU cores")
 cmap = plt.cm.viridis
 for t, lr in zip(pop.trials, lrs):
@@ -84,8 +98,12 @@ for t, lr in zip(pop.trials, lrs):
     axes[1].plot([h["valid_loss"] for h in t.history], color=c, lw=1)
 for a in alone:
     axes[1].plot([h["valid_loss"] for h in a.history], "k:", lw=2)
-axes[1].set(xlabel="epoch", ylabel="valid MSE", yscale="log",
-            title="population (colour: lr); dotted: trained alone")
+axes[1].set(
+    xlabel="epoch",
+    ylabel="valid MSE",
+    yscale="log",
+    title="population (colour: lr); dotted: trained alone",
+)
 plt.show()
 
 # %% [markdown]
@@ -100,7 +118,10 @@ plt.show()
 rng = np.random.default_rng(0)
 hidden = [16, 20, 24] if SMALL else [int(h) for h in np.round(np.geomspace(12, 64, 16))]
 trials = [
-    rl.Trial(config.override({"model.hidden": h, "optim.lr": float(10 ** rng.uniform(-2.5, -1.5))}), seed=i)
+    rl.Trial(
+        config.override({"model.hidden": h, "optim.lr": float(10 ** rng.uniform(-2.5, -1.5))}),
+        seed=i,
+    )
     for i, h in enumerate(hidden)
 ]
 print("buckets:", sorted({rl.train.hidden_bucket(h) for h in hidden}))
@@ -108,12 +129,19 @@ t0 = time.perf_counter()
 mixed = rl.train_trials(trials, slots=8)
 print(f"{len(trials)} trials of sizes {hidden} in {time.perf_counter() - t0:.1f} s")
 check = rl.train(trials[1].config.override({"loop.seed": trials[1].seed}))
-print(f"hidden={hidden[1]} alone: {check.best_metric:.6f}, in its bucket: {mixed[1].best_metric:.6f}")
+print(
+    f"hidden={hidden[1]} alone: {check.best_metric:.6f}, in its bucket: {mixed[1].best_metric:.6f}"
+)
 
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.scatter(hidden, [r.best_metric for r in mixed], c=[np.log10(t.config.optim.lr) for t in trials])
-ax.set(xscale="log", yscale="log", xlabel="hidden units", ylabel="best valid MSE",
-       title="mixed sizes (colour: log10 lr)")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="hidden units",
+    ylabel="best valid MSE",
+    title="mixed sizes (colour: log10 lr)",
+)
 plt.show()
 
 # %%

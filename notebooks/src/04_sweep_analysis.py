@@ -49,7 +49,9 @@ space = {
 }
 # SMALL (the test suite) uses synthetic chord sequences of the same shape to stay fast.
 data = (
-    rl.DataConfig("piano_roll", options={"num_train": 64, "num_valid": 32, "num_test": 32, "length": 32})
+    rl.DataConfig(
+        "piano_roll", options={"num_train": 64, "num_valid": 32, "num_test": 32, "length": 32}
+    )
     if SMALL
     else rl.DataConfig("jsb", options={"limit": 10}, batch_size=2)
 )
@@ -67,21 +69,30 @@ if STUDY is None:
             h = space["hidden"]
             p = {
                 "lr": float(10 ** rng.uniform(-3, -1)),
-                "hidden": int(round(np.exp(rng.uniform(np.log(h["low"] - 0.5), np.log(h["high"] + 0.5))))),
+                "hidden": round(
+                    float(np.exp(rng.uniform(np.log(h["low"] - 0.5), np.log(h["high"] + 0.5))))
+                ),
                 "noise_std": float(rng.uniform(0.0, 0.5)),
                 "variant": v,
             }
             p["hidden"] = min(max(p["hidden"], h["low"]), h["high"])
-            cfg = base.override({"optim.lr": p["lr"], "model.hidden": p["hidden"],
-                                 "optim.noise_std": p["noise_std"], "model.cell_options.variant": v})
+            cfg = base.override(
+                {
+                    "optim.lr": p["lr"],
+                    "model.hidden": p["hidden"],
+                    "optim.noise_std": p["noise_std"],
+                    "model.cell_options.variant": v,
+                }
+            )
             params.append(p)
             trials.append(rl.Trial(cfg, seed=len(trials), key=str(len(trials))))
     t0 = time.perf_counter()
     results = rl.train_trials(trials, slots=PER_VARIANT)
     print(f"{len(trials)} trials trained in {time.perf_counter() - t0:.0f} s")
     path = os.path.join(tempfile.mkdtemp(prefix="rnnlab-study-"), "study.db")
-    study = analysis.create_study(f"sqlite:///{path}", "jsb10-variants", space,
-                                  dataset=base.data.name, config=base.to_dict())
+    study = analysis.create_study(
+        f"sqlite:///{path}", "jsb10-variants", space, dataset=base.data.name, config=base.to_dict()
+    )
     analysis.record(study, params, results)
     STUDY = path
 print("study:", STUDY)
@@ -93,8 +104,19 @@ print("study:", STUDY)
 # %%
 study = analysis.open_study(STUDY)
 df = analysis.trials_frame(study)
-df[["number", "state", "value", "test_loss", "params_variant", "params_lr", "params_hidden",
-    "params_noise_std", "seconds"]].head(8)
+df[
+    [
+        "number",
+        "state",
+        "value",
+        "test_loss",
+        "params_variant",
+        "params_lr",
+        "params_hidden",
+        "params_noise_std",
+        "seconds",
+    ]
+].head(8)
 
 # %% [markdown]
 # ## Per-variant test NLL and Welch tests against the vanilla LSTM
@@ -104,7 +126,9 @@ df[["number", "state", "value", "test_loss", "params_variant", "params_lr", "par
 # %%
 a = analysis.analyze(study)
 display(analysis.plots.fig_variants(a.usable, a.metric, a.welch, metric_label=a.metric_label))
-a.welch[a.welch["subset"] == "all"][["variant", "n", "mean", "mean_ref", "diff", "p", "significant"]]
+a.welch[a.welch["subset"] == "all"][
+    ["variant", "n", "mean", "mean_ref", "diff", "p", "significant"]
+]
 
 # %% [markdown]
 # ## fANOVA: which hyperparameters matter
@@ -122,8 +146,11 @@ display(analysis.plots.fig_importance(fa, a.fanova_time, title="variance explain
 
 # %%
 fa_plot, ft_plot, label = a.plot_fanova()
-display(analysis.plots.fig_marginals(fa_plot, ft_plot, ["lr", "hidden", "noise_std"],
-                                     metric_label=a.metric_label, title=label))
+display(
+    analysis.plots.fig_marginals(
+        fa_plot, ft_plot, ["lr", "hidden", "noise_std"], metric_label=a.metric_label, title=label
+    )
+)
 display(analysis.plots.fig_pair(fa_plot, "lr", "hidden", title=f"lr x hidden ({label})"))
 
 # %% [markdown]

@@ -52,7 +52,11 @@ ax.plot(y_mw, "k", lw=0.5)
 for k, f in enumerate(folds):
     ax.axvspan(*f.valid, color="C1", alpha=0.15 + 0.1 * k)
     ax.axvspan(*f.test, color="C2", alpha=0.15 + 0.1 * k)
-ax.set(xlabel="half-hour", ylabel="MW", title="Taylor demand; valid (orange) and test (green) weeks of each fold")
+ax.set(
+    xlabel="half-hour",
+    ylabel="MW",
+    title="Taylor demand; valid (orange) and test (green) weeks of each fold",
+)
 plt.show()
 
 # %%
@@ -75,8 +79,11 @@ for k in range(FOLDS):
         "seasonal naive (yesterday)": fc.scores(fc.seasonal_naive(x, 48, 48), true)["rmse"],
     }
     rows.append(row)
-    for name, p in (("LSTM", pred), ("persistence", fc.persistence(x, 48)),
-                    ("seasonal naive (yesterday)", fc.seasonal_naive(x, 48, 48))):
+    for name, p in (
+        ("LSTM", pred),
+        ("persistence", fc.persistence(x, 48)),
+        ("seasonal naive (yesterday)", fc.seasonal_naive(x, 48, 48)),
+    ):
         sq_taylor[name].append(np.mean((p - true) ** 2, axis=1))
     print({k2: (round(v) if k2 != "fold" else v) for k2, v in row.items()}, "RMSE in MW")
 taylor_rmse = {m: float(np.mean([r[m] for r in rows])) for m in rows[0] if m != "fold"}
@@ -91,7 +98,7 @@ ax.plot(t[96:], true[i], "k--", label="truth")
 ax.plot(t[96:], pred[i], "C0", label="LSTM")
 ax.plot(t[96:], fc.seasonal_naive(x, 48, 48)[i], "C1", label="yesterday")
 ax.plot(t[96:], fc.persistence(x, 48)[i], "C7", label="persistence")
-ax.set(xlabel="half-hour", ylabel="MW", title=f"day-ahead forecast, last fold")
+ax.set(xlabel="half-hour", ylabel="MW", title="day-ahead forecast, last fold")
 ax.legend(ncol=5, fontsize=8)
 plt.show()
 
@@ -126,7 +133,9 @@ for k in range(FOLDS):
     }
     row = {"fold": k, "test year ends": str(m["dates"][t0[-1]])}
     row |= {name: fc.scores(p, close)["rmse"] for name, p in price.items()}
-    row["LSTM direction accuracy"] = float(np.mean(np.sign(ret_pred[:, 0]) == np.sign(np.log(close / prev))))
+    row["LSTM direction accuracy"] = float(
+        np.mean(np.sign(ret_pred[:, 0]) == np.sign(np.log(close / prev)))
+    )
     rows_ms.append(row)
     for name, p in price.items():
         sq_msft[name].append((p - close) ** 2)
@@ -166,8 +175,10 @@ def verdict(name, rmse, sq, unit):
         word = "is not distinguishable from (slightly ahead of)"
     else:
         word = "does NOT beat"
-    return (f"{name}: the LSTM {word} the best baseline, {best}: RMSE {rmse['LSTM']:.4g} vs "
-            f"{rmse[best]:.4g} {unit} ({100 * gain:+.1f} %, paired test p = {p:.2g}).")
+    return (
+        f"{name}: the LSTM {word} the best baseline, {best}: RMSE {rmse['LSTM']:.4g} vs "
+        f"{rmse[best]:.4g} {unit} ({100 * gain:+.1f} %, paired test p = {p:.2g})."
+    )
 
 
 print(verdict("Electricity demand, day ahead", taylor_rmse, sq_taylor, "MW"))

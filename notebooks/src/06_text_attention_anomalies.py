@@ -56,7 +56,11 @@ def padded(ds, idx, T):
     x = np.zeros((len(idx), T), np.int32)
     for j, i in enumerate(idx):
         x[j, : len(ds.inputs[i])] = ds.inputs[i]
-    return x, np.minimum(ds.lengths[idx], T).astype(np.int32), np.asarray([ds.targets[i] for i in idx])
+    return (
+        x,
+        np.minimum(ds.lengths[idx], T).astype(np.int32),
+        np.asarray([ds.targets[i] for i in idx]),
+    )
 
 
 # %% [markdown]
@@ -71,12 +75,18 @@ def padded(ds, idx, T):
 PER_CLASS, MAX_LEN, EPOCHS = (300, 80, 2) if SMALL else (2000, 160, 6)
 tx = kjv.load_testaments(per_class=PER_CLASS, max_len=MAX_LEN)
 V = len(tx.train.meta["vocab"])
-print({k: len(d) for k, d in tx._asdict().items()}, "verses; e.g.", repr(tx.train.meta["text"][0][:80]))
+print(
+    {k: len(d) for k, d in tx._asdict().items()},
+    "verses; e.g.",
+    repr(tx.train.meta["text"][0][:80]),
+)
 
 rnn = rl.models.RNNClassifier(vocab=V, num_classes=2, embed=32, hidden=64, pooling="mean")
 n_rnn = rl.models.count_params(rnn)
 d = rl.models.d_model_for_params(n_rnn, vocab=V, num_classes=2, num_layers=2, max_len=MAX_LEN)
-tfm = rl.models.TransformerClassifier(vocab=V, num_classes=2, d_model=d, num_layers=2, max_len=MAX_LEN)
+tfm = rl.models.TransformerClassifier(
+    vocab=V, num_classes=2, d_model=d, num_layers=2, max_len=MAX_LEN
+)
 n_tfm = rl.models.count_params(tfm)
 print(f"LSTM classifier: {n_rnn} parameters; Transformer (d_model={d}, 2 layers): {n_tfm}")
 
@@ -105,9 +115,15 @@ for name, module in (("LSTM", rnn), ("Transformer", tfm)):
 
     t0 = time.perf_counter()
     params, losses = fit(loss_fn, params, batches(tx.train, EPOCHS))
-    text_rows[name] = {"params": rl.models.count_params(module), "test accuracy": accuracy(module, params, tx.test),
-                       "seconds": time.perf_counter() - t0, "curve": losses}
-    print(f"{name:12s} test accuracy {text_rows[name]['test accuracy']:.3f}, {text_rows[name]['seconds']:.0f} s")
+    text_rows[name] = {
+        "params": rl.models.count_params(module),
+        "test accuracy": accuracy(module, params, tx.test),
+        "seconds": time.perf_counter() - t0,
+        "curve": losses,
+    }
+    print(
+        f"{name:12s} test accuracy {text_rows[name]['test accuracy']:.3f}, {text_rows[name]['seconds']:.0f} s"
+    )
 majority = max(np.mean(np.asarray(tx.test.targets) == c) for c in (0, 1))
 print(f"majority class: {majority:.3f}")
 
@@ -169,13 +185,16 @@ s2s_params, s2s_curve = fit(s2s_loss, s2s.init(jax.random.PRNGKey(0)), s2s_batch
 src, L, _, tout, mask = encode_words(test_words)
 out = np.asarray(s2s.greedy(s2s_params, src, L, S + 1))
 exact = float(np.mean([np.array_equal(o[: l + 1], t[: l + 1]) for o, t, l in zip(out, tout, L)]))
-print(f"{STEPS} steps in {time.perf_counter() - t0:.0f} s; test words reversed exactly: {exact:.1%}")
+print(
+    f"{STEPS} steps in {time.perf_counter() - t0:.0f} s; test words reversed exactly: {exact:.1%}"
+)
 for w, o in zip(test_words[:5], out[:5]):
     print(f"  {w:10s} -> {''.join(dec.get(int(i), '') for i in o if i > 2)}")
 
 # %% [markdown]
 # The attention weights of one test word, recomputed from the trained parameters with the
 # model's own encoder and decoder steps (`encode`, `decode_step`).
+
 
 # %%
 def attention_map(params, word):
@@ -196,7 +215,7 @@ A = attention_map(s2s_params, word)
 fig, ax = plt.subplots(figsize=(4, 4))
 ax.imshow(A, cmap="Greys", vmin=0, vmax=1)
 ax.set_xticks(range(len(word)), list(word))
-ax.set_yticks(range(len(word) + 1), list(word[::-1]) + ["<eos>"])
+ax.set_yticks(range(len(word) + 1), [*word[::-1], "<eos>"])
 ax.set(xlabel="source letter", ylabel="output step", title=f"attention, '{word}'")
 plt.show()
 anti_diagonal = float(np.mean(A[np.arange(len(word)), np.arange(len(word))[::-1]]))
@@ -257,8 +276,12 @@ flags = np.asarray(rl.models.flag(scores_te, threshold))
 tp = int((flags & labels).sum())
 precision = tp / max(int(flags.sum()), 1)
 recall = tp / max(int(labels.sum()), 1)
-print(f"{AE_STEPS} steps in {time.perf_counter() - t0:.0f} s; {labels.sum()} of {len(labels)} test windows hold a fault")
-print(f"precision {precision:.2f}, recall {recall:.2f} (threshold: 99th percentile of training scores)")
+print(
+    f"{AE_STEPS} steps in {time.perf_counter() - t0:.0f} s; {labels.sum()} of {len(labels)} test windows hold a fault"
+)
+print(
+    f"precision {precision:.2f}, recall {recall:.2f} (threshold: 99th percentile of training scores)"
+)
 
 fig, axes = plt.subplots(2, 1, figsize=(10, 4.5), sharex=True)
 axes[0].plot(faulty * sd + mu, "k", lw=0.6)
@@ -311,9 +334,13 @@ axes[1, 0].set_ylabel("predicted")
 plt.show()
 convlstm_mse = float(np.mean(np.sum((pred[0] - vd.test.targets[0]) ** 2, axis=(1, 2, 3))))
 copy_mse = float(np.mean(np.sum((vd.test.inputs[0] - vd.test.targets[0]) ** 2, axis=(1, 2, 3))))
-print(f"first test sequence, squared error per frame: ConvLSTM {convlstm_mse:.2f}, copy-last {copy_mse:.2f}")
+print(
+    f"first test sequence, squared error per frame: ConvLSTM {convlstm_mse:.2f}, copy-last {copy_mse:.2f}"
+)
 pixels = int(np.prod(vd.test.inputs[0].shape[1:]))
-print(f"whole test set, MSE per pixel: ConvLSTM {r.test['loss']:.4f}, copy-last {base['copy_last_mse'] / pixels:.4f}")
+print(
+    f"whole test set, MSE per pixel: ConvLSTM {r.test['loss']:.4f}, copy-last {base['copy_last_mse'] / pixels:.4f}"
+)
 
 # %%
 result = {
