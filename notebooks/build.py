@@ -55,7 +55,21 @@ def build(src: pathlib.Path) -> nbformat.NotebookNode:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--execute", nargs="*", default=None, help="prefixes of notebooks to run")
+    ap.add_argument(
+        "--sync", action="store_true", help="copy the sources into stored notebooks, keep outputs"
+    )
     args = ap.parse_args()
+    if args.sync:
+        for src in sorted((HERE / "src").glob("*.py")):
+            target = HERE / (src.stem + ".ipynb")
+            nb, new = nbformat.read(target, as_version=4), build(src)
+            kinds = [c.cell_type for c in nb.cells] == [c.cell_type for c in new.cells]
+            if not kinds:
+                raise SystemExit(f"{target.name}: cells differ from its source; execute it again")
+            for old, cell in zip(nb.cells, new.cells):
+                old.source = cell.source
+            nbformat.write(nb, target)
+        return
     for src in sorted((HERE / "src").glob("*.py")):
         nb = build(src)
         target = HERE / (src.stem + ".ipynb")

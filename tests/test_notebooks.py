@@ -7,6 +7,7 @@ runs in the default suite; the others take one to a few minutes each on 2 CPU co
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import nbformat
@@ -41,6 +42,15 @@ def test_every_notebook_is_tested_and_built_from_its_source():
     names = sorted(p.stem for p in HERE.glob("*.ipynb"))
     assert names == sorted(p.stem for p in (HERE / "src").glob("*.py"))
     assert names == sorted(CHECKS)
+    sys.path.insert(0, str(HERE))
+    try:
+        import build
+    finally:
+        sys.path.remove(str(HERE))
+    for name in names:  # the stored notebook is its source (python notebooks/build.py --sync)
+        stored = nbformat.read(HERE / f"{name}.ipynb", as_version=4).cells
+        source = build.build(HERE / "src" / f"{name}.py").cells
+        assert [c.source for c in stored] == [c.source for c in source], name
 
 
 def _quickstart(r):

@@ -149,21 +149,27 @@ def without(params, drop):
 drops = {"V": "", "NIG": "i", "NFG": "f", "NOG": "o", "NIAF": "", "NOAF": "", "NP": "", "CIFG": "f"}
 
 
-def nll(cell, q, ds):
-    total, steps = 0.0, 0
-    for xi, yi in zip(ds.inputs, ds.targets):
-        h, _ = rl.rnn(cell, q, jnp.asarray(xi[None], jnp.float32))
-        logits = np.asarray(h[0]) @ head["kernel"] + head["bias"]
-        ll = yi * -np.logaddexp(0, -logits) + (1 - yi) * -np.logaddexp(0, logits)
-        total, steps = total - ll.sum(), steps + len(xi)
-    return total / steps
+vx = np.zeros((len(splits.valid), int(splits.valid.lengths.max()), 88), np.float32)
+vy = np.zeros_like(vx)
+for j, (xi, yi) in enumerate(zip(splits.valid.inputs, splits.valid.targets)):
+    vx[j, : len(xi)], vy[j, : len(yi)] = xi, yi
+vlen = splits.valid.lengths
+valid_BT = np.arange(vx.shape[1])[None, :] < vlen[:, None]
+
+
+def nll(cell, q):
+    """Validation NLL per step (nats) of the cell with parameters q and the trained head."""
+    h, _ = rl.rnn(cell, q, jnp.asarray(vx), lengths=jnp.asarray(vlen))
+    logits = np.asarray(h) @ head["kernel"] + head["bias"]
+    ll = vy * -np.logaddexp(0, -logits) + (1 - vy) * -np.logaddexp(0, logits)
+    return -ll.sum(-1)[valid_BT].sum() / valid_BT.sum()
 
 
 ablation, cstate = {}, {}
 for name, drop in drops.items():
     cell = rl.cells.get("lstm", H, variant=name)
     q = without(cellp, drop)
-    ablation[name] = nll(cell, q, splits.valid)
+    ablation[name] = nll(cell, q)
     cstate[name] = np.asarray(rl.rnn(cell, q, jnp.asarray(x[None]))[0][0])
 print({k: round(float(v), 2) for k, v in ablation.items()}, "valid NLL, nats/step")
 fig, axes = plt.subplots(1, 2, figsize=(12, 3))
@@ -258,7 +264,8 @@ reg = {
     "recurrent dropout 0.25": {"model.recurrent_dropout": 0.25},
     "zoneout 0.1": {"model.cell": "zoneout", "model.cell_options": {"cell": "lstm", "rates": 0.1}},
 }
-trials = [rl.Trial(config.override(c), seed=0) for c in reg.values()]
+reg_epochs = {"loop.epochs": 1} if SMALL else {}
+trials = [rl.Trial(config.override({**c, **reg_epochs}), seed=0) for c in reg.values()]
 reg_res = rl.train_trials(trials)
 fig, ax = plt.subplots(figsize=(6, 3))
 for name, r in zip(reg, reg_res):

@@ -15,6 +15,7 @@
 # point `STUDY` at its `study.db`: everything after the first section works on any study.
 
 # %%
+import io
 import json
 import os
 import tempfile
@@ -22,7 +23,7 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
+from IPython.display import Image, display
 
 import rnnlab as rl
 from rnnlab import analysis
@@ -33,6 +34,14 @@ VARIANTS = ["V", "NFG", "CIFG"] if SMALL else ["V", "NFG", "NOAF", "CIFG"]
 PER_VARIANT = 3 if SMALL else 6
 EPOCHS = 2 if SMALL else 5
 plt.rcParams.update({"figure.dpi": 72})
+
+
+def show(fig):
+    """Display one of rnnlab.analysis.plots' figures (matplotlib Figure objects) as a PNG."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
+    display(Image(buf.getvalue()))
+
 
 # %% [markdown]
 # ## Build the study (skipped when `RNNLAB_STUDY` names one)
@@ -125,7 +134,7 @@ df[
 
 # %%
 a = analysis.analyze(study)
-display(analysis.plots.fig_variants(a.usable, a.metric, a.welch, metric_label=a.metric_label))
+show(analysis.plots.fig_variants(a.usable, a.metric, a.welch, metric_label=a.metric_label))
 a.welch[a.welch["subset"] == "all"][
     ["variant", "n", "mean", "mean_ref", "diff", "p", "significant"]
 ]
@@ -139,19 +148,19 @@ a.welch[a.welch["subset"] == "all"][
 fa = a.fanova
 print({k: round(v[0], 3) for k, v in fa.main().items()}, "(mean fraction over trees)")
 print({f"{p} x {q}": round(v[0], 3) for (p, q), v in fa.pairs().items()})
-display(analysis.plots.fig_importance(fa, a.fanova_time, title="variance explained"))
+show(analysis.plots.fig_importance(fa, a.fanova_time, title="variance explained"))
 
 # %% [markdown]
 # ## Marginals and the learning rate x hidden size interaction
 
 # %%
 fa_plot, ft_plot, label = a.plot_fanova()
-display(
+show(
     analysis.plots.fig_marginals(
         fa_plot, ft_plot, ["lr", "hidden", "noise_std"], metric_label=a.metric_label, title=label
     )
 )
-display(analysis.plots.fig_pair(fa_plot, "lr", "hidden", title=f"lr x hidden ({label})"))
+show(analysis.plots.fig_pair(fa_plot, "lr", "hidden", title=f"lr x hidden ({label})"))
 
 # %% [markdown]
 # ## The whole report
