@@ -72,7 +72,7 @@ def padded(ds, idx, T):
 # optimiser, learning rate, batches and number of steps.
 
 # %%
-PER_CLASS, MAX_LEN, EPOCHS = (300, 80, 2) if SMALL else (2000, 160, 6)
+PER_CLASS, MAX_LEN, EPOCHS = (300, 80, 2) if SMALL else (1000, 120, 4)
 tx = kjv.load_testaments(per_class=PER_CLASS, max_len=MAX_LEN)
 V = len(tx.train.meta["vocab"])
 print(
@@ -167,7 +167,7 @@ def encode_words(ws):
 
 
 s2s = rl.models.Seq2Seq(src_vocab=29, tgt_vocab=29, hidden=64, embed=32, attention="bahdanau")
-STEPS = 300 if SMALL else 3000
+STEPS = 300 if SMALL else 1500
 
 
 def s2s_batches():
@@ -259,7 +259,7 @@ x_tr, _ = day_windows(z_train, 4)
 x_te, starts = day_windows(faulty, 12)
 labels = np.array([fault_at[s : s + W].any() for s in starts])
 ae = rl.models.LSTMAutoencoder(features=1, hidden=32)
-AE_STEPS = 200 if SMALL else 2000
+AE_STEPS = 200 if SMALL else 1000
 
 
 def ae_batches():
@@ -302,12 +302,12 @@ plt.show()
 # the last frame, and each pixel's mean.
 
 # %%
-frames = {"num_sequences": (128, 32, 32) if SMALL else (1000, 200, 200), "length": 10}
+frames = {"num_sequences": (128, 32, 32) if SMALL else (512, 128, 128), "length": 10}
 cfg = rl.Config(
     data=rl.DataConfig("moving_digits", options=frames, batch_size=16),
     model=rl.ModelConfig("convlstm", 8 if SMALL else 16),
     optim=rl.OptimConfig(name="adam", lr=3e-3),
-    loop=rl.LoopConfig(epochs=2 if SMALL else 10, progress=False),
+    loop=rl.LoopConfig(epochs=2 if SMALL else 6, progress=False),
 )
 workdir = tempfile.mkdtemp(prefix="rnnlab-convlstm-")
 t0 = time.perf_counter()
