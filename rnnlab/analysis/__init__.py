@@ -13,6 +13,7 @@ For notebooks::
 from rnnlab.analysis.analyze import Analysis, analyze
 from rnnlab.analysis.fanova import Fanova, fit_fanova
 from rnnlab.analysis.frame import ParamSpace, learning_curves, study_space, trials_frame
+from rnnlab.analysis.record import create_study, record
 from rnnlab.analysis.report import format_table, write_report
 from rnnlab.analysis.storage import open_study, redact
 from rnnlab.analysis.welch import holm, welch, welch_table
@@ -22,11 +23,13 @@ __all__ = [
     "Fanova",
     "ParamSpace",
     "analyze",
+    "create_study",
     "fit_fanova",
     "format_table",
     "holm",
     "learning_curves",
     "open_study",
+    "record",
     "redact",
     "study_space",
     "trials_frame",

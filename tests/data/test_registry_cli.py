@@ -11,7 +11,8 @@ NAMES = ["jsb", "japanese_vowels", "japanese_vowels_framewise", "digits", "digit
 
 def test_available_and_unknown_names():
     synthetic = {"sine", "adding", "temporal_order", "copy", "piano_roll"}
-    assert {*NAMES, "kjv", "taylor", "moving_digits", *synthetic} == set(data.available())
+    names = {*NAMES, "kjv", "taylor", "moving_digits", "msft", "walk_forward"}
+    assert names | synthetic == set(data.available())
     with pytest.raises(ValueError, match=r"unknown dataset 'timit'.*jsb.*taylor"):
         data.load("timit")
     with pytest.raises(ValueError, match="available"):

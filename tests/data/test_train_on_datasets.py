@@ -21,6 +21,12 @@ CASES = {
     "digits": ({}, "error", 0.9),
     "digits_ctc": ({"num_sequences": (320, 64, 64)}, "loss", None),
     "kjv": ({"max_chars": 40_000}, "bpc", math.log2(63)),  # uniform over the vocabulary
+    "msft": ({"target": "close", "start": "2014-01-01", "test": 60, "valid": 60}, "loss", None),
+    "walk_forward": (
+        {"input_length": 48, "horizon": 12, "stride": 6, "n_folds": 2, "fold": 0},
+        "loss",
+        None,
+    ),
     "taylor": (
         {"input_length": 48, "horizon": 12, "stride": 6, "days": (14, 4, 4)},
         "loss",
