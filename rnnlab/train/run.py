@@ -23,7 +23,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from rnnlab.train import checkpoint, step
+from rnnlab.train import checkpoint, problem, step
 from rnnlab.train.config import Config
 from rnnlab.train.population import (
     Group,
@@ -314,9 +314,8 @@ def train_population(
     return PopulationResult(run_trials(population_trials(config, hparams, seeds), **kw))
 
 
-def load(workdir: str | os.PathLike) -> tuple[Config, Any, Any]:
-    """(config, model, best parameters) of the single-model run in ``workdir``."""
-    workdir = os.fspath(workdir)
+def _restore(workdir: str) -> tuple[Config, Group, Any]:
+    """(config, group, last saved population state) of the single-model run in ``workdir``."""
     path = os.path.join(workdir, "run.json")
     if not os.path.exists(path):
         raise FileNotFoundError(f"{workdir} is not a run folder (no run.json).")
@@ -325,36 +324,30 @@ def load(workdir: str | os.PathLike) -> tuple[Config, Any, Any]:
     if len(sig["trials"]) != 1:
         raise ValueError(f"{workdir} holds a population of {len(sig['trials'])} trials.")
     config = Config.from_dict(sig["trials"][0]["config"])
-    trial = Trial(config, sig["trials"][0]["seed"])
     group = group_for(config, 1, Runner(sig["strategy"]))
     pop = Population(group)
-    pop.assign(0, trial)
+    pop.assign(0, Trial(config, sig["trials"][0]["seed"]))
     manager = checkpoint.Manager(os.path.join(workdir, "checkpoints"))
     if manager.latest() is None:
         raise FileNotFoundError(f"{workdir} has no checkpoint yet.")
-    state = manager.restore(jax.device_get(pop.pop))
+    return config, group, manager.restore(jax.device_get(pop.pop))
+
+
+def load(workdir: str | os.PathLike) -> tuple[Config, Any, Any]:
+    """(config, model, best parameters) of the single-model run in ``workdir``."""
+    config, group, state = _restore(os.fspath(workdir))
     best = step.eval_params(jax.tree.map(lambda a: a[0], state), True)
     params = group.lone_params(best, config.model.hidden)
-    model = step.make_program(config, group.problem).model
-    return config, model, params
+    return config, step.make_program(config, group.problem).model, params
 
 
 def evaluate(workdir: str | os.PathLike, split: str = "test") -> dict[str, float]:
     """Every metric of the best parameters of the run in ``workdir`` on ``split``."""
-    config, _, params = load(workdir)
-    group = group_for(config, 1, Runner(default_strategy(config.data.batch_size)))
     if split not in ("train", "valid", "test"):
         raise ValueError(f"split must be train, valid or test, got {split!r}.")
-    from rnnlab.train import problem
-
+    config, group, state = _restore(os.fspath(workdir))
     batches = problem.eval_batches(
         getattr(group.splits, split), config.data.eval_batch_size, config.data.pad_multiple
     )
-    program = step.make_program(config, group.problem)
-    sums: dict[str, float] = {}
-    for b in batches:
-        out = jax.device_get(step.eval_step(program, params, b))
-        for k, v in out.items():
-            sums[k] = sums.get(k, 0.0) + float(v)
-    count = max(sums.pop("count"), 1e-30)
-    return {k: v / count for k, v in sums.items()}
+    metrics = group.evaluate(group.runner.place(state), batches, best=True)
+    return {k: float(v[0]) for k, v in metrics.items()}
