@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: setup test test-slow lint format demo bench clean
+.PHONY: setup test test-examples test-slow lint format demo bench clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -15,6 +15,10 @@ setup: $(BIN)/activate
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 -m "not slow" -q
+
+# The six notebooks (small settings) and every replication's smoke preset; CI runs it after `test`.
+test-examples: setup
+	$(BIN)/python -m pytest -n 2 -m slow -q tests/test_notebooks.py tests/test_replicate.py
 
 test-slow: setup
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

@@ -117,3 +117,47 @@ def test_temporal_order_length_scales_the_lags():
         assert len(pos) == 2 and 3 <= pos[0] <= 6 and 15 <= pos[1] <= 18
     same = synthetic.temporal_order(5, 20), synthetic.temporal_order(5, 20, length=100)
     assert all(np.array_equal(a, c) for a, c in zip(*same))
+
+
+@pytest.mark.slow
+def test_greff2017_smoke(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the study goes to runs/ here, as `rnnlab sweep` puts it
+    out = str(tmp_path / "out")
+    res = replicate.run("greff2017", "smoke", out)
+    _files(out, ["conclusions.csv", "importance.csv", "cost.csv", "variants.png"])
+    assert os.path.exists(os.path.join(out, "music", "report.html"))
+    assert os.path.exists(tmp_path / "runs" / "odyssey_jsb-smoke" / "study.db")
+    (cost,) = res["cost"]
+    assert cost["task"] == "music" and cost["complete_trials"] == 2
+    rows = {(r["variant"], r["task"]): r for r in res["conclusions"]}
+    # one trial per variant: Welch needs two, so nothing is claimed either way
+    assert rows[("CIFG", "music")]["ours"] == "untested" and rows[("CIFG", "music")]["n"] == 1
+    assert rows[("CIFG", "music")]["paper"] == "same" and rows[("NFG", "music")]["paper"] == "worse"
+    again = replicate.run("greff2017", "smoke", out)  # resumes the finished study: no training
+    assert again["cost"] == res["cost"]
+
+
+def test_greff2017_verdicts():
+    from rnnlab.replicate import greff2017 as G
+
+    assert G.verdict({"p": 0.01, "significant": True, "direction": "worse"}) == "worse"
+    assert G.verdict({"p": 0.30, "significant": False, "direction": "worse"}) == "same"
+    assert G.verdict({"p": float("nan"), "significant": False, "direction": "better"}) == "untested"
+    assert G.verdict(None) == "untested"
+    welch = {
+        "NFG": {
+            "all": {
+                "p": 0.001,
+                "significant": True,
+                "direction": "worse",
+                "n": 9,
+                "n_ref": 9,
+                "diff": 3.0,
+            }
+        }
+    }
+    rows = G.conclusions({"music": {"summary": {"welch": welch}}})
+    by = {r["variant"]: r for r in rows}
+    assert by["NFG"]["agree"] is True and by["NFG"]["mean_diff"] == 3.0
+    assert by["CIFG"]["ours"] == "untested" and by["CIFG"]["agree"] is None
+    assert {r["task"] for r in rows} == {"music"} and len(rows) == len(G.PAPER)

@@ -16,6 +16,7 @@ from typing import Any
 from rnnlab.replicate._common import PRESETS
 
 PAPERS = {
+    "greff2017": "nine LSTM variants x random search on music, speech and handwriting",
     "hochreiter1997": "adding and temporal order at growing lags: LSTM, GRU, minGRU, Elman",
     "chung2014": "tanh RNN vs GRU vs LSTM at ~20k parameters on JSB Chorales",
     "feng2024": "minGRU/minLSTM vs GRU/LSTM; training time vs length, parallel vs sequential",

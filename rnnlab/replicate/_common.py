@@ -79,6 +79,11 @@ def write_json(path: str, obj: Any) -> None:
         f.write("\n")
 
 
+def read_json(path: str) -> Any:
+    with open(path) as f:
+        return json.load(f)
+
+
 def _json_default(o: Any) -> Any:
     if isinstance(o, np.generic):
         return o.item()
