@@ -11,7 +11,8 @@ and patience 15 in ``full`` are from memory of the paper, not verified. Set
 Run:   rnnlab sweep experiments/odyssey_vowels.py --preset quick --workers 2
 Presets:
   smoke  2 variants x 1 trial, 1 epoch: checks the pipeline.
-  quick  9 variants x 4 trials, 10 epochs, batch 16 (not the paper's protocol).
+  quick  9 variants x 8 trials, online updates (batch 1) as the paper, at most 8 epochs with
+         patience 3 (not the paper's budget).
   full   9 variants x 200 trials (1,800), the paper's protocol.
 Runtime measured here: smoke 124 s wall on 2 heavily shared CPU cores (mostly compiling
 two programs; validation frame error 0.84 after one epoch); quick and full not measured yet.
@@ -28,7 +29,7 @@ PRESETS = ("smoke", "quick", "full")
 #: preset -> (variants, trials per variant, epochs, patience, batch size)
 _PRESETS = {
     "smoke": (("V", "CIFG"), 1, 1, None, 16),
-    "quick": (None, 4, 10, 5, 16),
+    "quick": (None, 8, 8, 3, 1),
     "full": (None, 200, 150, 15, 1),
 }
 

@@ -1,0 +1,105 @@
+"""Trials per hour of an Odyssey sweep: the sweep as built (1 and 2 worker processes) against
+the same planned trials trained one at a time with ``rnnlab.train.train``.
+
+The trials are the experiment preset's plan (``rnnlab.sweep.plan``), optionally cut to the
+first ``--per-variant`` trials of every variant; every row trains them with the same seeds
+and epochs, and the script checks that every row gives each trial the same best validation
+value as the first row. Each sweep row uses a fresh SQLite study in a temporary folder.
+
+    python benchmarks/bench_sweep.py experiments/odyssey_jsb.py --preset quick --per-variant 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import tempfile
+import time
+
+import optuna
+
+from rnnlab.sweep import experiment, run
+from rnnlab.sweep.plan import plan
+from rnnlab.sweep.storage import open_storage, resolve
+from rnnlab.train import Config, train
+
+
+def one_at_a_time(trials) -> dict[str, float]:
+    """{content key: best validation value}, each trial trained alone in this process."""
+    best = {}
+    for t in trials:
+        config = Config.from_dict(t.config).override({"loop.seed": t.seed})
+        best[t.key] = float(train(config).best_metric)
+    return best
+
+
+def sweep_row(sweep, workers: int, folder: str) -> dict[str, float]:
+    """{content key: best validation value} from a fresh study run with ``workers``."""
+    name = f"bench-{workers}w"
+    spec = resolve(os.path.join(folder, f"{name}.db"), name, os.path.join(folder, name))
+    run.run_sweep(spec, sweep, name, workers=workers, progress=False, out=lambda s: None)
+    study = optuna.load_study(study_name=name, storage=open_storage(spec, create=False))
+    return {t.user_attrs["key"]: float(t.value) for t in study.trials if t.value is not None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("experiment")
+    ap.add_argument("--preset", default="quick")
+    ap.add_argument("--per-variant", type=int, default=None, help="keep the first K per variant")
+    ap.add_argument("--rows", default="a12", help="a: one at a time, 1/2: sweep with 1/2 workers")
+    ap.add_argument("--json", default=None, help="also write the rows here")
+    args = ap.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sweep, _ = experiment.load(args.experiment, args.preset)
+    if args.per_variant is not None:  # the plan's first K trials of every variant
+        sweep = dataclasses.replace(sweep, trials=args.per_variant * sweep.space.num_cells())
+    trials = plan(sweep.config_dict(), sweep.space, sweep.trials, sweep.seed)
+    print(
+        f"# {args.experiment} --preset {args.preset}: {len(trials)} trials; "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    rows, reference = [], None
+    with tempfile.TemporaryDirectory() as folder:
+        for row in args.rows:
+            t0 = time.perf_counter()
+            if row == "a":
+                best, label = one_at_a_time(trials), "one at a time (rnnlab.train.train)"
+            else:
+                best = sweep_row(sweep, int(row), folder)
+                label = f"sweep, {row} worker{'s' if row != '1' else ''}"
+            wall = time.perf_counter() - t0
+            reference = reference or best
+            common = sorted(set(best) & set(reference))
+            diff = max((abs(best[k] - reference[k]) for k in common), default=float("nan"))
+            rows.append(
+                {
+                    "row": label,
+                    "trials": len(best),
+                    "wall_s": round(wall, 1),
+                    "trials_per_hour": round(3600 * len(best) / wall, 1),
+                    "max_abs_diff_vs_first_row": diff,
+                }
+            )
+            print(json.dumps(rows[-1]), flush=True)
+    base = rows[0]["trials_per_hour"]
+    print("\n| row | trials | wall s | trials/hour | vs first row | max abs diff of best valid |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['row']} | {r['trials']} | {r['wall_s']} | {r['trials_per_hour']} | "
+            f"{r['trials_per_hour'] / base:.2f}x | {r['max_abs_diff_vs_first_row']:.2g} |"
+        )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    if any(r["max_abs_diff_vs_first_row"] > 1e-3 for r in rows[1:]):
+        raise SystemExit("rows disagree on some trial's best validation value (see above)")
+
+
+if __name__ == "__main__":
+    main()
