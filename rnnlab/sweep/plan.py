@@ -25,18 +25,6 @@ import numpy as np
 from rnnlab.sweep import engine
 from rnnlab.sweep.space import Space
 
-#: Config paths that are continuous per-trial hyperparameters (do not select a program).
-CONTINUOUS_PATHS = (
-    "optim.lr",
-    "optim.momentum",
-    "optim.noise_std",
-    "optim.weight_decay",
-    "optim.clip_norm",
-    "optim.b1",
-    "optim.b2",
-    "loop.seed",
-)
-
 
 def canonical_json(obj: Any) -> str:
     """Sorted-key compact JSON (tuples as lists): the text a content key hashes."""
@@ -89,24 +77,9 @@ def set_path(d: dict[str, Any], path: str, value: Any, *, create: bool = False) 
 
 
 def group_of(config: Mapping[str, Any]) -> str:
-    """What must match for trials to train together: the engine's ``program_key`` when it
-    has one, else the config's structure with the continuous hyperparameters removed and the
-    hidden size replaced by its bucket."""
-    key = engine.program_key(config)
-    if key is None:
-        d = copy.deepcopy(dict(config))
-        for path in CONTINUOUS_PATHS:
-            parts = path.split(".")
-            node = d
-            for part in parts[:-1]:
-                node = node.get(part, {}) if isinstance(node, dict) else {}
-            if isinstance(node, dict):
-                node.pop(parts[-1], None)
-        model = d.get("model")
-        if isinstance(model, dict) and "hidden" in model:
-            model["hidden"] = engine.hidden_bucket(int(model["hidden"]))
-        key = canonical_json(d)
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+    """What must match for trials to train together: a short hash of the engine's
+    ``program_key`` (structure, with the hidden size as its bucket)."""
+    return hashlib.sha256(engine.program_key(config).encode()).hexdigest()[:16]
 
 
 @dataclasses.dataclass(frozen=True)
