@@ -1,7 +1,8 @@
 """``rnnlab sweep`` and ``rnnlab study``: thin commands over ``rnnlab.sweep``.
 
     rnnlab sweep EXPERIMENT [--preset NAME] [--trials N] [--storage URL] [--study NAME]
-                 [--workers K] [--set key=value ...]
+                 [--sampler random|tpe|qmc] [--workers K] [--devices 0,1] [--wandb]
+                 [--set key=value ...]
     rnnlab sweep status [EXPERIMENT] [--preset NAME] [--storage URL] [--study NAME]
     rnnlab study export STORAGE [--study NAME] [--out FILE.csv|FILE.parquet]
 
@@ -13,6 +14,7 @@ exit with status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -60,12 +62,16 @@ def add_sweep_subparser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``sweep`` (run a study; ``sweep status`` shows one) to argparse subparsers."""
     p = subparsers.add_parser(
         "sweep",
-        help="run a random-search study from an experiment file (or: sweep status)",
+        help="run a search study from an experiment file (or: sweep status)",
         description=(
             "Plan a random-search study from EXPERIMENT's get_sweep(preset), enqueue the "
-            "trials not done yet and train them with K worker processes as populations. "
+            "trials not done yet and train them with worker processes as populations. "
             "Safe to kill and run again: it resumes, reruns nothing finished, and refuses a "
-            "changed config. 'rnnlab sweep status [EXPERIMENT]' shows a study's progress."
+            "changed config. With --sampler tpe or qmc nothing is planned: the workers ask "
+            "the sampler for each trial from the results so far, so the trials depend on "
+            "the order results come in and are NOT reproducible across worker counts or "
+            "restarts (random mode is). 'rnnlab sweep status [EXPERIMENT]' shows a study's "
+            "progress."
         ),
     )
     p.add_argument("experiment", metavar="EXPERIMENT|status", help="experiment file, or status")
@@ -74,7 +80,31 @@ def add_sweep_subparser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=None, help="study total, spread over variants")
     p.add_argument("--storage", default=None, help=_STORAGE_HELP)
     p.add_argument("--study", default=None, help="study name (default <experiment>-<preset>)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes on this machine")
+    p.add_argument(
+        "--sampler",
+        default=None,
+        help="random (default: planned up front, reproducible), tpe or qmc (adaptive: "
+        "proposed from the results so far, not reproducible across worker counts or "
+        "restarts); a study keeps the sampler it was started with",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes on this machine (default: one per GPU, else 1)",
+    )
+    p.add_argument(
+        "--devices",
+        default=None,
+        metavar="IDS",
+        help="GPU ids to use, one worker each, e.g. 0,1 (default: all visible)",
+    )
+    p.add_argument(
+        "--wandb",
+        action="store_true",
+        help="log each trial as one Weights & Biases run, grouped by study (also: "
+        "loop.wandb=true in the config)",
+    )
     p.add_argument(
         "--set",
         action="append",
@@ -100,15 +130,22 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.experiment == "status":
         return _cmd_status(args)
     from rnnlab.sweep import experiment, run
+    from rnnlab.sweep.adaptive import check_sampler
+    from rnnlab.sweep.devices import parse_devices
     from rnnlab.sweep.display import results_table, status_line
     from rnnlab.sweep.storage import resolve
 
     if args.target is not None:
         raise ValueError(f"unexpected argument {args.target!r} after the experiment file.")
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}.")
+    if args.sampler is not None:
+        check_sampler(args.sampler)
+    parse_devices(args.devices)
     sweep, preset = experiment.load(args.experiment, args.preset)
     sweep = experiment.apply_sets(sweep, args.set, args.trials)
+    if args.sampler is not None:
+        sweep = dataclasses.replace(sweep, sampler=args.sampler)
     name = args.study or _study_name(args.experiment, preset)
     spec = resolve(args.storage, name, args.run_dir)
     summary = run.run_sweep(
@@ -119,6 +156,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         executor=args.executor,
         lease_seconds=args.lease,
         progress=not args.no_progress,
+        devices=args.devices,
+        wandb=args.wandb,
     )
     if args.json:
         print(json.dumps(summary, indent=1, sort_keys=True))
@@ -131,8 +170,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
         from rnnlab.sweep.storage import open_storage
 
-        study = optuna.load_study(study_name=name, storage=open_storage(spec, create=False))
+        storage = open_storage(spec, create=False)
+        study = optuna.load_study(study_name=name, storage=storage)
         print(results_table(study.get_trials(deepcopy=False), by, sweep.metric()))
+        if hasattr(storage, "engine"):
+            storage.engine.dispose()  # a server's connections are closed, not left to the GC
     return 1 if any(summary["worker_exit_codes"]) else 0
 
 

@@ -7,7 +7,9 @@ An experiment file for ``rnnlab sweep`` defines
 
 where a ``Sweep`` holds the base config (a nested ``rnnlab.train.Config`` or nested dicts),
 the search space, the study's total number of trials (spread evenly over the crossed
-variants), the study seed and the number of population slots per worker.
+variants), the study seed, the number of population slots per worker and the sampler
+("random": planned up front, the default; "tpe" or "qmc": proposed as results come in, see
+``rnnlab.sweep.adaptive``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rnnlab.sweep import engine
+from rnnlab.sweep.adaptive import check_sampler
 from rnnlab.sweep.plan import get_path, set_path
 from rnnlab.sweep.space import Space
 
@@ -33,6 +36,10 @@ class Sweep:
     trials: int
     seed: int = 0
     slots: int = 8
+    sampler: str = "random"
+
+    def __post_init__(self) -> None:
+        check_sampler(self.sampler)
 
     def config_dict(self) -> dict[str, Any]:
         return engine.config_to_dict(self.config)

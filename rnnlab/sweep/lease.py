@@ -5,8 +5,9 @@ SQLite cannot hand out queued trials safely to several processes, so the sweep k
 
 - **enqueue**: planned trials are added as WAITING trials with their params, distributions and
   ``user_attrs`` (content ``key``, ``seed``, nested ``config``, program ``group``, plan
-  ``order``); a key that already has a live (WAITING/RUNNING) or finished (COMPLETE, or FAIL
-  as diverged) trial is skipped, so enqueueing the same plan twice adds nothing.
+  ``order``, the ``sampler`` that made it); a key that already has a live (WAITING/RUNNING)
+  or finished (COMPLETE, or FAIL as diverged) trial is skipped, so enqueueing the same plan
+  twice adds nothing. An adaptive study's proposals are added one by one (``add_waiting``).
 - **claim**: WAITING -> RUNNING, and a lease (owner, expiry) in the trial's system attrs. The
   owner renews the lease while the trial trains.
 - **reap**: a RUNNING trial whose lease has expired, or whose owner process is gone (same
@@ -150,8 +151,6 @@ class Queue:
         max_attempts: int = 3,
     ) -> EnqueueReport:
         """Add the planned trials not yet live or done (see module docstring)."""
-        from optuna.trial import TrialState, create_trial
-
         report = EnqueueReport()
         with self.lock():
             existing = self.trials()
@@ -167,25 +166,17 @@ class Queue:
                 elif errors[p.key] >= max_attempts:
                     report.given_up += 1
                 else:
-                    attrs = {
-                        "key": p.key,
-                        "seed": p.seed,
-                        "config": p.config,
-                        "group": p.group,
-                        "order": p.order,
-                        "attempt": errors[p.key] + 1,
-                    }
-                    new.append(
-                        create_trial(
-                            state=TrialState.WAITING,
-                            params=p.params,
-                            distributions={k: distributions[k] for k in p.params},
-                            user_attrs=attrs,
-                        )
-                    )
+                    new.append(waiting_trial(p, distributions, attempt=errors[p.key] + 1))
             self.study.add_trials(new)
             report.added = len(new)
         return report
+
+    def add_waiting(self, planned: PlannedTrial, distributions: dict[str, Any]) -> Any:
+        """Add one new trial as WAITING and return it (call under ``lock()``, after checking
+        that its key is new)."""
+        trial = waiting_trial(planned, distributions)
+        self.study.add_trial(trial)
+        return trial
 
     # --- claim / renew / finish ------------------------------------------------------------
 
@@ -319,11 +310,7 @@ class Queue:
         ]
         if any(is_done(o) or is_live(o) for o in others):
             return True
-        attrs = {
-            k: v
-            for k, v in t.user_attrs.items()
-            if k in ("key", "seed", "config", "group", "order", "attempt")
-        }
+        attrs = {k: v for k, v in t.user_attrs.items() if k in TRIAL_ATTRS}
         attrs["retry_of"] = t.user_attrs.get("retry_of", t.number)
         self.study.add_trial(
             create_trial(
@@ -340,6 +327,31 @@ class Queue:
     def summary(self) -> dict[str, Any]:
         """Counts by outcome (done, diverged, running, waiting, failed, requeued) and the best."""
         return summarize(self.trials())
+
+
+#: The user attrs a trial keeps when it is requeued.
+TRIAL_ATTRS = ("key", "seed", "config", "group", "order", "attempt", "sampler")
+
+
+def waiting_trial(p: PlannedTrial, distributions: dict[str, Any], attempt: int = 1) -> Any:
+    """A WAITING ``FrozenTrial`` for ``p`` (params, distributions, user attrs)."""
+    from optuna.trial import TrialState, create_trial
+
+    attrs = {
+        "key": p.key,
+        "seed": p.seed,
+        "config": p.config,
+        "group": p.group,
+        "order": p.order,
+        "attempt": attempt,
+        "sampler": p.sampler,
+    }
+    return create_trial(
+        state=TrialState.WAITING,
+        params=p.params,
+        distributions={k: distributions[k] for k in p.params},
+        user_attrs=attrs,
+    )
 
 
 def _order(t: Any) -> tuple[int, int]:

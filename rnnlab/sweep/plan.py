@@ -25,18 +25,6 @@ import numpy as np
 from rnnlab.sweep import engine
 from rnnlab.sweep.space import Space
 
-#: Config paths that are continuous per-trial hyperparameters (do not select a program).
-CONTINUOUS_PATHS = (
-    "optim.lr",
-    "optim.momentum",
-    "optim.noise_std",
-    "optim.weight_decay",
-    "optim.clip_norm",
-    "optim.b1",
-    "optim.b2",
-    "loop.seed",
-)
-
 
 def canonical_json(obj: Any) -> str:
     """Sorted-key compact JSON (tuples as lists): the text a content key hashes."""
@@ -89,24 +77,9 @@ def set_path(d: dict[str, Any], path: str, value: Any, *, create: bool = False) 
 
 
 def group_of(config: Mapping[str, Any]) -> str:
-    """What must match for trials to train together: the engine's ``program_key`` when it
-    has one, else the config's structure with the continuous hyperparameters removed and the
-    hidden size replaced by its bucket."""
-    key = engine.program_key(config)
-    if key is None:
-        d = copy.deepcopy(dict(config))
-        for path in CONTINUOUS_PATHS:
-            parts = path.split(".")
-            node = d
-            for part in parts[:-1]:
-                node = node.get(part, {}) if isinstance(node, dict) else {}
-            if isinstance(node, dict):
-                node.pop(parts[-1], None)
-        model = d.get("model")
-        if isinstance(model, dict) and "hidden" in model:
-            model["hidden"] = engine.hidden_bucket(int(model["hidden"]))
-        key = canonical_json(d)
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+    """What must match for trials to train together: a short hash of the engine's
+    ``program_key`` (structure, with the hidden size as its bucket)."""
+    return hashlib.sha256(engine.program_key(config).encode()).hexdigest()[:16]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +95,31 @@ class PlannedTrial:
     index: int
     group: str
     order: int = 0
+    sampler: str = "random"
+
+
+def planned_trial(
+    config: Mapping[str, Any],
+    space: Space,
+    params: Mapping[str, Any],
+    cell: Mapping[str, Any],
+    index: int,
+    *,
+    order: int = 0,
+    sampler: str = "random",
+    group_fn: Callable[[Mapping[str, Any]], str] = group_of,
+) -> PlannedTrial:
+    """The trial that sets ``params`` (sampled and crossed values) on ``config``: its full
+    config, content key, key-derived seed and program group."""
+    cfg = copy.deepcopy(dict(config))
+    targets = space.targets()
+    for name, value in params.items():
+        set_path(cfg, targets[name], value)
+    cfg = engine.normalize(cfg)
+    key = content_key(cfg)
+    return PlannedTrial(
+        key, seed_from_key(key), dict(params), cfg, dict(cell), index, group_fn(cfg), order, sampler
+    )
 
 
 def cell_counts(trials: int, num_cells: int) -> list[int]:
@@ -130,7 +128,8 @@ def cell_counts(trials: int, num_cells: int) -> list[int]:
     return [base + (i < extra) for i in range(num_cells)]
 
 
-def _cell_seed(cell: Mapping[str, Any]) -> int:
+def cell_seed(cell: Mapping[str, Any]) -> int:
+    """A cell's share of every seed derived for it (CRC-32 of its canonical JSON)."""
     return zlib.crc32(canonical_json(cell).encode())
 
 
@@ -150,14 +149,9 @@ def plan(
     out: list[PlannedTrial] = []
     for cell, count in zip(cells, cell_counts(trials, len(cells))):
         for j in range(count):
-            rng = np.random.default_rng(np.random.SeedSequence([seed, _cell_seed(cell), j]))
+            rng = np.random.default_rng(np.random.SeedSequence([seed, cell_seed(cell), j]))
             params = {**space.sample(rng), **cell}
-            cfg = copy.deepcopy(dict(config))
-            for name, value in params.items():
-                set_path(cfg, targets[name], value)
-            cfg = engine.normalize(cfg)
-            key = content_key(cfg)
-            out.append(PlannedTrial(key, seed_from_key(key), params, cfg, cell, j, group_fn(cfg)))
+            out.append(planned_trial(config, space, params, cell, j, group_fn=group_fn))
     seen: dict[str, PlannedTrial] = {}
     for t in out:
         if t.key in seen:

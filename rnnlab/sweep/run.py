@@ -1,12 +1,15 @@
-"""Run a sweep: plan and enqueue from one process, then train with K worker processes.
+"""Run a sweep: prepare the study from one process, then train with worker processes.
 
-``prepare`` creates the study (or loads it and refuses a different config, space or seed),
-records what it was planned from, reaps trials left by dead workers and enqueues the planned
-trials not yet done. ``run_sweep`` then starts K single-threaded worker processes (the
-measured best layout on CPU: one per core) and shows live progress until they are done; more
-``rnnlab sweep`` commands on other machines join the same study on a PostgreSQL URL. Random
-search is planned, so the same study seed gives the same trials and, per trial, the same
-numbers with 1 or K workers.
+``prepare`` creates the study (or loads it and refuses a different config, space, seed or
+sampler), records what it was planned from, reaps trials left by dead workers and enqueues
+the trials not yet done: the whole plan in random mode, only failed trials' next attempts in
+adaptive mode (TPE or QMC, whose workers propose the rest, ``rnnlab.sweep.adaptive``).
+``run_sweep`` then starts the workers (``rnnlab.sweep.devices``: K single-threaded processes
+on CPU, the measured best layout there, one per core; one per device on GPU) and shows live
+progress until they are done; more ``rnnlab sweep`` commands on other machines join the same
+study on a PostgreSQL URL. Random search is planned, so the same study seed gives the same
+trials and, per trial, the same numbers with 1 or K workers; adaptive search is not
+reproducible across worker counts or restarts.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from rnnlab.sweep import display, engine
+from rnnlab.sweep import adaptive, display, engine
+from rnnlab.sweep.devices import detect, worker_envs
 from rnnlab.sweep.experiment import Sweep
 from rnnlab.sweep.lease import EnqueueReport, Queue
 from rnnlab.sweep.plan import plan
@@ -33,7 +37,7 @@ from rnnlab.sweep.storage import (
     open_storage,
     versions,
 )
-from rnnlab.sweep.worker import STORAGE_ENV, single_threaded_env, worker_command
+from rnnlab.sweep.worker import STORAGE_ENV, worker_command
 
 
 @dataclasses.dataclass
@@ -52,6 +56,7 @@ def study_record(sweep: Sweep) -> dict[str, Any]:
         "space": space,
         "seed": sweep.seed,
         "trials": sweep.trials,
+        "sampler": sweep.sampler,
         "config_hash": config_hash(config, space, sweep.seed),
         "metric": sweep.metric(),
         "test_metric": sweep.metric(),
@@ -98,42 +103,48 @@ def prepare(
                     study._study_id, ATTR, {**recorded, "trials": sweep.trials}
                 )
     queue.reap()
-    planned = plan(record["config"], sweep.space, sweep.trials, sweep.seed)
-    report = queue.enqueue(planned, sweep.space.distributions(), max_attempts=max_attempts)
-    return Prepared(queue, len(planned), report, resumed)
+    if sweep.sampler == "random":
+        todo = plan(record["config"], sweep.space, sweep.trials, sweep.seed)
+    else:  # proposed by the workers; failed ones get another attempt, as planned ones do
+        todo = adaptive.proposed(queue, sweep.space)
+    report = queue.enqueue(todo, sweep.space.distributions(), max_attempts=max_attempts)
+    return Prepared(queue, sweep.trials, report, resumed)
 
 
 def start_workers(
     spec: StorageSpec,
     study_name: str,
-    workers: int,
+    workers: int | None,
     *,
     executor: str | None = None,
     slots: int = 8,
     lease_seconds: float = 120.0,
     env: dict[str, str] | None = None,
     log_dir: str | None = None,
+    backend: str = "cpu",
+    devices: Sequence[str] = (),
+    wandb: bool = False,
 ) -> list[subprocess.Popen]:
-    """Start ``workers`` worker processes on the study; single-threaded when more than one."""
+    """Start worker processes on the study: ``workers`` (None: the default of ``backend``)
+    laid out by ``rnnlab.sweep.devices.worker_envs`` (one per GPU, single-threaded CPU)."""
     base = dict(os.environ if env is None else env)
     base[STORAGE_ENV] = spec.url
-    if workers > 1:
-        base = single_threaded_env(base)
     cmd = worker_command(
         study_name,
         executor=executor,
         slots=slots,
         run_dir=spec.run_dir,
         lease_seconds=lease_seconds,
+        wandb=wandb,
     )
     procs = []
-    for i in range(workers):
+    for i, worker_env in enumerate(worker_envs(workers, backend, devices, base)):
         if not log_dir:
-            procs.append(subprocess.Popen(cmd, env=base))
+            procs.append(subprocess.Popen(cmd, env=worker_env))
             continue
         os.makedirs(log_dir, exist_ok=True)
         with open(os.path.join(log_dir, f"worker{i}.log"), "ab") as log:
-            procs.append(subprocess.Popen(cmd, env=base, stdout=log, stderr=log))
+            procs.append(subprocess.Popen(cmd, env=worker_env, stdout=log, stderr=log))
     return procs
 
 
@@ -142,22 +153,29 @@ def run_sweep(
     sweep: Sweep,
     study_name: str,
     *,
-    workers: int = 1,
+    workers: int | None = 1,
     executor: str | None = None,
     lease_seconds: float = 120.0,
     progress: bool = True,
     out: Callable[[str], None] | None = None,
+    devices: str | None = None,
+    wandb: bool = False,
 ) -> dict[str, Any]:
-    """Prepare the study, run ``workers`` processes to the end, return the final summary."""
+    """Prepare the study, run the worker processes to the end, return the final summary.
+    ``workers`` None: one per GPU (``devices``: ids to use, e.g. "0,1"), else 1."""
     out = out or (lambda s: print(s, flush=True))
+    backend, device_ids = detect(devices)
     prep = prepare(spec, sweep, study_name, lease_seconds=lease_seconds)
     r = prep.report
     verb = "resumed" if prep.resumed else "created"
+    how = "planned" if sweep.sampler == "random" else f"to propose with {sweep.sampler}"
     out(
-        f"study {study_name!r} {verb} in {spec.display}: {prep.planned} planned, {r.done} done, "
+        f"study {study_name!r} {verb} in {spec.display}: {prep.planned} {how}, {r.done} done, "
         f"{r.added} enqueued, {r.live} queued or running"
         + (f", {r.given_up} given up after repeated errors" if r.given_up else "")
     )
+    if backend == "gpu":
+        out(f"workers on GPU devices {', '.join(device_ids)} (one per device unless --workers)")
     procs = start_workers(
         spec,
         study_name,
@@ -166,6 +184,9 @@ def run_sweep(
         slots=sweep.slots,
         lease_seconds=lease_seconds,
         log_dir=os.path.join(spec.run_dir, "logs"),
+        backend=backend,
+        devices=device_ids,
+        wandb=wandb,
     )
     live = display.Live(prep.planned, enabled=progress)
     try:

@@ -138,6 +138,34 @@ class Param:
             return FloatDistribution(1.0 - self.high, 1.0 - self.low)
         return IntDistribution(self.low, self.high, log=k == "log_int")
 
+    def search_distribution(self) -> Any:
+        """The Optuna distribution an adaptive sampler searches: the recorded one, except that
+        ``one_minus_log_uniform`` is searched as log-uniform on ``1 - value`` (so TPE and QMC
+        work where the Odyssey samples: densely near momentum 0.99)."""
+        if self.kind == "one_minus_log_uniform":
+            from optuna.distributions import FloatDistribution
+
+            return FloatDistribution(self.low, self.high, log=True)
+        return self.distribution()
+
+    def to_search(self, value: Any) -> Any:
+        """A value of this param in the searched space (``search_distribution``)."""
+        if self.kind == "one_minus_log_uniform":
+            return min(self.high, max(self.low, 1.0 - float(value)))
+        return value
+
+    def from_search(self, value: Any) -> Any:
+        """A value from the searched space as this param's own: floats rounded to 12
+        significant digits and clipped to the range, integers as int."""
+        k, lo, hi = self.kind, self.low, self.high
+        if k == "categorical":
+            return value
+        if k in ("int", "log_int"):
+            return int(min(hi, max(lo, round(float(value)))))
+        if k == "one_minus_log_uniform":
+            return _round(min(1.0 - lo, max(1.0 - hi, 1.0 - float(value))))
+        return _round(min(hi, max(lo, float(value))))
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "target": self.target}
         if self.kind == "categorical":
@@ -183,6 +211,10 @@ class Space:
 
     def distributions(self) -> dict[str, Any]:
         return {p.name: p.distribution() for p in self.all_params()}
+
+    def search_distributions(self) -> dict[str, Any]:
+        """What an adaptive sampler searches within a cell: the sampled (not crossed) params."""
+        return {p.name: p.search_distribution() for p in self.params}
 
     def targets(self) -> dict[str, str]:
         return {p.name: p.target for p in self.all_params()}

@@ -19,8 +19,8 @@ lock (or MySQL ``GET_LOCK``) for a server. A process killed with -9 drops its lo
 (the kernel closes the file; the server closes the session).
 
 The study records what it was planned from in ``study.user_attrs["rnnlab"]`` (config, space,
-seed, their hash, package versions, git revision); resuming it with another config, space or
-seed is refused with one line that names the difference.
+seed, their hash, sampler, package versions, git revision); resuming it with another config,
+space, seed or sampler is refused with one line that names the difference.
 """
 
 from __future__ import annotations
@@ -294,6 +294,13 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 
 def check_resume(recorded: Mapping[str, Any], wanted: Mapping[str, Any], study: str) -> None:
     """Raise ``StorageError`` (one line) if ``wanted`` plans differently from ``recorded``."""
+    old, new = recorded.get("sampler", "random"), wanted.get("sampler", "random")
+    if old != new:
+        raise StorageError(
+            f"study {study!r} was run with --sampler {old}, not {new} (planned and proposed "
+            f"trials do not mix); resume it with --sampler {old}, or pass --study NAME for a "
+            "new study."
+        )
     problems = []
     for part in ("config", "space", "seed"):
         diff = differences({part: recorded.get(part)}, {part: wanted.get(part)})

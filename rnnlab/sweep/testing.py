@@ -74,6 +74,15 @@ def curve(config: Any, seed: int) -> tuple[list[float], str]:
     return values, metric
 
 
+def bowl_curve(config: Any, seed: int) -> tuple[list[float], str]:
+    """A curve whose every epoch is ``(log10 lr + 3)^2``: a known optimum at lr = 1e-3 and
+    nothing else mattering, for testing what a sampler proposes."""
+    d = engine.config_to_dict(config)
+    value = (math.log10(float(_get(d, "optim.lr", 1e-3))) + 3.0) ** 2
+    epochs = int(_get(d, "loop.epochs", 5))
+    return [value] * epochs, str(_get(d, "loop.metric", "loss"))
+
+
 def fake_run_queue(
     next_trial: Callable[[], Any],
     *,
@@ -81,8 +90,10 @@ def fake_run_queue(
     on_epoch: Callable[[Any, dict], None] | None = None,
     on_done: Callable[[Any, Any], None] | None = None,
     strategy: Any = None,
+    curve_fn: Callable[[Any, int], tuple[list[float], str]] = curve,
 ) -> list[FakeResult]:
-    """``rnnlab.train.run_queue``'s contract with made-up, deterministic curves."""
+    """``rnnlab.train.run_queue``'s contract with made-up, deterministic curves (``curve``,
+    or ``curve_fn``)."""
     delay = float(os.environ.get("RNNLAB_FAKE_EPOCH_SECONDS", "0.01"))
     active: list[dict[str, Any]] = []
     results: list[FakeResult] = []
@@ -93,7 +104,7 @@ def fake_run_queue(
             if trial is None:
                 exhausted = True
                 break
-            values, metric = curve(trial.config, trial.seed)
+            values, metric = curve_fn(trial.config, trial.seed)
             active.append({"trial": trial, "values": values, "metric": metric, "epoch": 0})
             active[-1]["start"] = time.perf_counter()
         if not active:

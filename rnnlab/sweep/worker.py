@@ -6,10 +6,13 @@ through ``on_epoch`` (told to the study as an intermediate value: the validation
 optuna-dashboard shows the learning curve) and ``on_done`` (the trial's best checkpoint is saved
 in the run folder, its results written as user attrs, its state set: COMPLETE with value = best
 validation metric; FAIL with ``diverged=True`` when it diverged before any finite value; FAIL
-with ``error`` if training raised). A background thread renews this worker's leases and reaps
-other workers' stale trials. The worker leaves when no trial is waiting and none is running
-anywhere (it waits for others' running trials, so that it can take them over if their worker
-dies).
+with ``error`` if training raised). With W&B on (``--wandb`` or the config's ``loop.wandb``),
+each trial is also one W&B run (``rnnlab.sweep.tracking``). A background thread renews this
+worker's leases and reaps other workers' stale trials. In an adaptive study
+(``rnnlab.sweep.adaptive``) the worker first asks the study's sampler to fill the queue, up to
+``slots`` waiting trials, preferring the cell of the population it trains. The worker leaves
+when no trial is waiting, none can be proposed and none is running anywhere (it waits for
+others' running trials, so that it can take them over if their worker dies).
 
 Run alone (the ``rnnlab sweep`` command starts these): ``RNNLAB_SWEEP_STORAGE=URL python -m
 rnnlab.sweep --study NAME``.
@@ -29,9 +32,9 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from rnnlab.sweep import engine
+from rnnlab.sweep import adaptive, engine, tracking
 from rnnlab.sweep.lease import Queue
-from rnnlab.sweep.storage import StorageError, open_storage, redact, resolve
+from rnnlab.sweep.storage import ATTR, StorageError, open_storage, redact, resolve
 
 STORAGE_ENV = "RNNLAB_SWEEP_STORAGE"
 
@@ -79,6 +82,7 @@ class Worker:
         poll_seconds: float = 2.0,
         max_executor_errors: int = 3,
         log: Callable[[str], None] | None = None,
+        wandb: bool = False,
     ) -> None:
         self.queue = queue
         self.executor = executor if executor is not None else engine.default_executor()
@@ -87,6 +91,10 @@ class Worker:
         self.poll_seconds = float(poll_seconds)
         self.max_executor_errors = int(max_executor_errors)
         self.log = log or (lambda msg: None)
+        self.wandb = bool(wandb)
+        self.tracker = tracking.Tracker(self.log)
+        record = queue.storage.get_study_user_attrs(queue.study_id).get(ATTR) or {}
+        self.proposer = adaptive.Proposer.for_study(record)
         self.stats = WorkerStats()
         self._inflight: dict[str, _InFlight] = {}
         self._lock = threading.Lock()
@@ -101,6 +109,8 @@ class Worker:
         try:
             while not self._stop.is_set():
                 self.queue.reap()
+                if self.proposer is not None:
+                    self.proposer.fill(self.queue, self.slots)
                 group = self.queue.next_group()
                 if group is None:
                     if not self._others_running():
@@ -126,6 +136,7 @@ class Worker:
         finally:
             self._stop.set()
             beat.join(timeout=5)
+            self.tracker.close()
         return self.stats
 
     def stop(self) -> None:
@@ -150,12 +161,18 @@ class Worker:
                 last_reap = time.monotonic()
 
     def _run_group(self, group: str) -> None:
+        first: dict[str, Any] = {}  # params of the group's first trial: its cell fills first
+
         def next_trial() -> Any:
             if self._stop.is_set():
                 return None
             ft = self.queue.claim(group)
+            if ft is None and self.proposer is not None:
+                if self.proposer.fill(self.queue, self.slots, prefer=first or None):
+                    ft = self.queue.claim(group)
             if ft is None:
                 return None
+            first.update({} if first else ft.params)
             attrs = ft.user_attrs
             config = engine.make_config(attrs["config"])
             trial = engine.make_trial(config, int(attrs["seed"]), attrs["key"])
@@ -163,6 +180,16 @@ class Worker:
                 self._inflight[attrs["key"]] = _InFlight(
                     ft._trial_id, ft.number, trial, _metric(attrs["config"])
                 )
+            if self.wandb or (attrs["config"].get("loop") or {}).get("wandb"):
+                settings = tracking.run_settings(
+                    self.queue.study_name,
+                    self.queue.spec.url,
+                    ft.number,
+                    ft.params,
+                    attrs,
+                    self.run_dir,
+                )
+                self.tracker.start(attrs["key"], settings)
             return trial
 
         self.executor(next_trial, slots=self.slots, on_epoch=self._on_epoch, on_done=self._on_done)
@@ -176,6 +203,7 @@ class Worker:
         f = self._inflight.get(trial.key)
         if f is None or f.lost:
             return
+        self.tracker.epoch(trial.key, record)
         value = record.get(f"valid_{f.metric}")
         if value is None or not math.isfinite(float(value)):
             return
@@ -220,8 +248,12 @@ class Worker:
                 self.stats.completed += 1
             else:
                 self.stats.failed += 1
+            self.tracker.finish(
+                trial.key, tracking.run_summary(f.metric, {"best_metric": best, **attrs})
+            )
         else:
             self.stats.dropped += 1
+            self.tracker.finish(trial.key)
 
     def _fail_inflight(self, error: str) -> None:
         from optuna.trial import TrialState
@@ -230,23 +262,12 @@ class Worker:
             flights = list(self._inflight.values())
             self._inflight.clear()
         for f in flights:
+            self.tracker.finish(f.trial.key)
             if self.queue.finish(f.trial_id, TrialState.FAIL, None, {"error": error[:2000]}):
                 self.stats.failed += 1
 
 
 # --- the worker process ----------------------------------------------------------------------
-
-
-def single_threaded_env(env: Mapping[str, str]) -> dict[str, str]:
-    """``env`` for a worker that should use one CPU thread (one worker per core)."""
-    out = dict(env)
-    flags = out.get("XLA_FLAGS", "")
-    extra = "--xla_cpu_multi_thread_eigen=false"
-    if "xla_cpu_multi_thread_eigen" not in flags:
-        out["XLA_FLAGS"] = f"{flags} {extra}".strip()
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        out.setdefault(name, "1")
-    return out
 
 
 def worker_command(
@@ -256,6 +277,7 @@ def worker_command(
     slots: int,
     run_dir: str,
     lease_seconds: float,
+    wandb: bool = False,
 ) -> list[str]:
     """The command line of one worker process (the storage URL goes in the environment; ``-P``:
     the working folder does not shadow the installed rnnlab)."""
@@ -263,6 +285,8 @@ def worker_command(
     cmd += ["--run-dir", run_dir, "--lease", str(lease_seconds)]
     if executor:
         cmd += ["--executor", executor]
+    if wandb:
+        cmd.append("--wandb")
     return cmd
 
 
@@ -280,9 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--slots", type=int, default=8, help="trials trained at once")
     p.add_argument("--run-dir", default=None, help="folder for checkpoints")
     p.add_argument("--lease", type=float, default=120.0, help="lease seconds")
+    p.add_argument("--wandb", action="store_true", help="one W&B run per trial")
     args = p.parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # a terminated worker gives its trials back
-    url = os.environ.get(STORAGE_ENV)
+    url = os.environ.pop(STORAGE_ENV, None)  # not left where a logger could record it
     if not url:
         print(f"rnnlab sweep worker: error: ${STORAGE_ENV} is not set", file=sys.stderr)
         return 2
@@ -297,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             slots=args.slots,
             run_dir=spec.run_dir,
             log=lambda m: print(f"worker {os.getpid()}: {m}", file=sys.stderr, flush=True),
+            wandb=args.wandb,
         )
         worker.run()
     except KeyboardInterrupt:

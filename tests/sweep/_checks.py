@@ -45,3 +45,28 @@ def per_trial_numbers(trials) -> dict:
         for t in trials
         if is_done(t)
     }
+
+
+def check_proposed(trials, total: int, sampler: str, cells: dict) -> None:
+    """An adaptive study at its end: exactly ``total`` distinct content keys done, spread over
+    the cells as ``cells`` ({variant: count}), each made by ``sampler`` with a key-derived seed,
+    with the numbers the fake executor gives; nothing WAITING or RUNNING."""
+    from rnnlab.sweep.plan import content_key, seed_from_key
+
+    states = Counter(t.state for t in trials)
+    assert states[TrialState.RUNNING] == 0 and states[TrialState.WAITING] == 0, states
+    done = [t for t in trials if is_done(t)]
+    keys = Counter(t.user_attrs["key"] for t in done)
+    assert len(done) == total and len(keys) == total, (len(done), len(keys))
+    assert Counter(t.params["variant"] for t in done) == Counter(cells)
+    for t in trials:
+        assert t.user_attrs["sampler"] == sampler
+    for t in done:
+        cfg = t.user_attrs["config"]
+        assert t.user_attrs["key"] == content_key(cfg)
+        assert t.user_attrs["seed"] == seed_from_key(t.user_attrs["key"])
+        want = expected_value(cfg, t.user_attrs["seed"])
+        if want is None:
+            assert t.state == TrialState.FAIL and t.user_attrs["diverged"] is True
+        else:
+            assert t.state == TrialState.COMPLETE and t.value == want

@@ -127,3 +127,21 @@ def test_a_space_too_small_is_refused():
     )
     with pytest.raises(ValueError, match="too small"):
         plan(base_config(), space, 2, seed=0)
+
+
+def test_adaptive_samplers_search_where_random_search_samples():
+    lr = Param("lr", "log_uniform", 1e-6, 1e-2)
+    m = Param("m", "one_minus_log_uniform", 0.01, 1.0)
+    h = Param("h", "log_int", 20, 200)
+    assert lr.search_distribution() == FloatDistribution(1e-6, 1e-2, log=True)
+    assert h.search_distribution() == IntDistribution(20, 200, log=True)
+    # momentum is searched as log-uniform 1 - m, recorded as m in [0, 0.99]
+    assert m.search_distribution() == FloatDistribution(0.01, 1.0, log=True)
+    assert m.distribution() == FloatDistribution(0.0, 0.99)
+    assert m.to_search(0.9) == pytest.approx(0.1) and m.from_search(0.1) == 0.9
+    assert m.to_search(0.99) <= 1.0 and m.to_search(0.0) == 1.0
+    assert m.from_search(0.0100000000001) == 0.99  # rounded to 12 digits, kept in range
+    assert h.from_search(57.6) == 58 and h.from_search(250) == 200
+    assert lr.from_search(0.0012345678901234) == 0.00123456789012
+    space = odyssey(("V", "NIG"))
+    assert set(space.search_distributions()) == {"lr", "hidden", "momentum", "noise_std"}
