@@ -164,6 +164,7 @@ def _fixed_parts_stay(trials, slots):
         {"optim.name": "sgd", "optim.momentum": 0.9, "optim.nesterov": True},
         pytest.param({"optim.name": "adam", "optim.clip_norm": 0.5}, marks=pytest.mark.slow),
     ],
+    ids=["sgd-nesterov", "adam-clip"],
 )
 def test_mixed_variants_equal_each_trial_alone(tiny, optimiser):
     """Eight LSTM variants of sizes 17..24 share one program (the switchable LSTM in bucket
