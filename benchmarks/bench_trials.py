@@ -1,22 +1,26 @@
 """Odyssey-like trials through the engine: one at a time, grouped by exact hidden size, and
 bucketed populations with refilled slots.
 
-N trials of an LSTM (V) on JSB Chorales at batch size 1 (online updates, as the Odyssey),
-hidden size log-uniform in [20, 200], learning rate log-uniform in [1e-6, 1e-2], SGD with
-Nesterov momentum 0.9, early stopping (patience P) and an epoch limit E:
+N trials of an LSTM on JSB Chorales at batch size 1 (online updates, as the Odyssey), the
+variant cycling through ``--variants`` (default V alone), hidden size log-uniform in
+[20, 200], learning rate log-uniform in [1e-6, 1e-2], SGD with Nesterov momentum 0.9, early
+stopping (patience P) and an epoch limit E:
 
   (a) one at a time: ``train(config)`` per trial (a trial's program is reused by later
-      trials of the same size);
-  (b) grouped by exact hidden size: ``train_trials(trials, pad=False)``, trials of equal
-      size share a population;
-  (c) buckets with refilled slots: ``train_trials(trials, slots=S)``.
+      trials of the same program: its hidden bucket and, for the variants other than FGR,
+      the switchable LSTM);
+  (b) grouped by exact structure: ``train_trials(trials, pad=False)``, trials of equal size
+      and variant share a population;
+  (c) buckets with refilled slots: ``train_trials(trials, slots=S)``, every variant but FGR
+      of one bucket in one population.
 
 Every row trains the same trials to the same numbers (checked: best validation NLL per
 trial). Reported: wall time, trial-epochs per second, slot utilisation (useful trial-epochs
 / slot-epochs), number of programs compiled, padding overhead (sum over trials of
-bucket^2 / H^2 recurrent FLOPs, relative).
+blocks x bucket^2 / blocks x H^2 recurrent FLOPs, relative).
 
     python benchmarks/bench_trials.py --trials 64 --limit 40 --epochs 8
+    python benchmarks/bench_trials.py --variants V,NIG,NFG,NOG,NIAF,NOAF,NP,CIFG
 """
 
 from __future__ import annotations
@@ -28,10 +32,13 @@ import time
 
 import numpy as np
 
-from rnnlab.train import Config, Trial, hidden_bucket, train, train_trials
+from rnnlab import cells
+from rnnlab.train import Config, ModelConfig, Trial, hparams, program_key, train, train_trials
 
 
-def trials(n: int, limit: int, epochs: int, patience: int, seed: int = 0) -> list[Trial]:
+def trials(
+    n: int, limit: int, epochs: int, patience: int, variants: list[str], seed: int = 0
+) -> list[Trial]:
     rng = np.random.default_rng(seed)
     hidden = np.exp(rng.uniform(np.log(20), np.log(200), n)).round().astype(int)
     lr = np.exp(rng.uniform(np.log(1e-6), np.log(1e-2), n))
@@ -44,15 +51,37 @@ def trials(n: int, limit: int, epochs: int, patience: int, seed: int = 0) -> lis
                 "pad_multiple": 32,
                 "eval_batch_size": 128,
             },
-            "model": {"cell": "lstm", "cell_options": {"variant": "V"}},
+            "model": {"cell": "lstm"},
             "optim": {"name": "sgd", "momentum": 0.9},
             "loop": {"epochs": epochs, "patience": patience, "progress": False},
         }
     )
     return [
-        Trial(base.override({"model.hidden": int(h), "optim.lr": float(a)}), i, str(i))
+        Trial(
+            base.override(
+                {
+                    "model.hidden": int(h),
+                    "model.cell_options": {"variant": variants[i % len(variants)]},
+                    "optim.lr": float(a),
+                }
+            ),
+            i,
+            str(i),
+        )
         for i, (h, a) in enumerate(zip(hidden, lr))
     ]
+
+
+def _recurrent_flops(model: ModelConfig) -> float:
+    """Proportional to the recurrent matmul: blocks x H^2."""
+    return cells.get(model.cell, model.hidden, **model.cell_options).n_blocks * model.hidden**2
+
+
+def overhead(ts: list[Trial]) -> float:
+    """Recurrent FLOPs of the bucketed programs (bucket sizes, the switchable LSTM's four
+    blocks) relative to each trial's own model."""
+    padded = sum(_recurrent_flops(hparams.program_model(t.config)) for t in ts)
+    return padded / sum(_recurrent_flops(t.config.model) for t in ts)
 
 
 def run(rows: str, ts: list[Trial], slots: int) -> list[dict]:
@@ -63,13 +92,11 @@ def run(rows: str, ts: list[Trial], slots: int) -> list[dict]:
         stats: list[dict] = []
         if row == "a":
             res = [train(t.config.override({"loop.seed": t.seed})) for t in ts]
-            programs = len({t.config.model.hidden for t in ts})
         elif row == "b":
             res = train_trials(ts, slots=len(ts), pad=False, progress=stats.append)
-            programs = len({t.config.model.hidden for t in ts})
         else:
             res = train_trials(ts, slots=slots, progress=stats.append)
-            programs = len({hidden_bucket(t.config.model.hidden) for t in ts})
+        programs = len({program_key(t.config, pad=row != "b") for t in ts})
         wall = time.perf_counter() - t0
         best = np.array([r.best_metric for r in res])
         if reference is None:
@@ -99,12 +126,11 @@ def main() -> None:
     p.add_argument("--patience", type=int, default=2)
     p.add_argument("--slots", type=int, default=16)
     p.add_argument("--rows", default="cba", help="which rows, in order (a, b, c)")
+    p.add_argument("--variants", default="V", help="LSTM variants, comma-separated, cycled")
     args = p.parse_args()
-    ts = trials(args.trials, args.limit, args.epochs, args.patience)
-    hs = np.array([t.config.model.hidden for t in ts])
-    pad = np.sum([hidden_bucket(h) ** 2 for h in hs]) / np.sum(hs**2.0)
+    ts = trials(args.trials, args.limit, args.epochs, args.patience, args.variants.split(","))
     print(f"# {platform.processor() or platform.machine()}, {args}")
-    print(f"# padding overhead (recurrent FLOPs, buckets vs exact): {pad:.2f}x")
+    print(f"# padding overhead (recurrent FLOPs, buckets vs exact): {overhead(ts):.2f}x")
     rows = run(args.rows, ts, args.slots)
     print("\n| row | wall s | trial-epochs/s | utilisation | programs | max |diff| vs first row |")
     print("|---|---:|---:|---:|---:|---:|")

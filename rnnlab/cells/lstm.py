@@ -14,6 +14,23 @@ NFG (f = 1), NOG (o = 1), NIAF (g = identity), NOAF (h = identity), NP (no peeph
 CIFG (f = 1 - i), FGR (every gate also sees all gate activations of t-1 through nine extra
 H x H matrices). "standard" is NP: what flax.linen.LSTMCell and torch.nn.LSTM compute.
 
+The switchable LSTM (``LSTMSpec(switchable=True)``) has every part of V and a parameter
+``switches`` that says which parts a model uses, so that models of different variants train
+in one compiled program. Its update selects, per model,
+
+    z_t = g(a_z)                    g = tanh if s_g else identity
+    i_t = sigma(a_i + s_p p_i * c_{t-1})          if s_i else 1
+    f_t = 1 - i_t                                 if s_cifg
+          sigma(a_f + s_p p_f * c_{t-1})          elif s_f else 1
+    o_t = sigma(a_o + s_p p_o * c_t)              if s_o else 1
+    y_t = h(c_t) * o_t              h = tanh if s_h else identity
+
+with a_* = W_* x_t + R_* y_{t-1} + b_*, c_t as in eq. 4, the switches s_i, s_f, s_o, s_g, s_h,
+s_p, s_cifg (``SWITCHES``) and each "if" a ``jnp.where``: with a variant's switches
+(``switch_values``) it computes that variant's function, forward and backward (the parts a
+variant lacks get zero gradients). The switches are constants, not trained: a population
+masks their gradients and updates (``rnnlab.train.variants``).
+
 The forget-gate bias starts at 1.0, as recommended by Gers et al. (2000) and Jozefowicz et
 al. (2015, "adding a bias of 1 to the LSTM's forget gate closes the gap ... with the GRU").
 Peepholes start at zero, so V and NP compute the same function at initialisation.
@@ -26,6 +43,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rnnlab.cells.base import (
     Array,
@@ -51,8 +69,15 @@ class LSTMSpec:
     coupled_input_forget: bool = False  # CIFG: f = 1 - i
     full_gate_recurrence: bool = False  # FGR
     forget_bias: float = 1.0
+    switchable: bool = False  # every part, the variant in params["switches"]
 
     def __post_init__(self):
+        parts = (*SWITCHES, "full_gate_recurrence")
+        if self.switchable and any(getattr(self, n) != _DEFAULTS[n] for n in parts):
+            raise ValueError(
+                "a switchable LSTM has every part and takes its variant from its switches "
+                "parameter (switch_values); set only forget_bias besides switchable=True."
+            )
         if self.coupled_input_forget and not self.input_gate:
             raise ValueError("CIFG sets f = 1 - i and needs the input gate; drop input_gate=False.")
         if self.coupled_input_forget and not self.forget_gate:
@@ -72,6 +97,28 @@ class LSTMSpec:
             for g, on in (("i", self.input_gate), ("f", own_forget), ("o", self.output_gate))
             if on
         )
+
+
+# The parts a switchable LSTM selects, in the order of its "switches" parameter.
+SWITCHES = (
+    "input_gate",
+    "forget_gate",
+    "output_gate",
+    "input_activation",
+    "output_activation",
+    "peepholes",
+    "coupled_input_forget",
+)
+GATE_SWITCHES = {"i": "input_gate", "f": "forget_gate", "o": "output_gate"}
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(LSTMSpec)}
+
+
+def switch_values(spec: LSTMSpec) -> np.ndarray:
+    """The switches (1.0 on, 0.0 off, in ``SWITCHES`` order) with which a switchable LSTM
+    computes the variant ``spec``."""
+    if spec.full_gate_recurrence:
+        raise ValueError("FGR has nine extra matrices; a switchable LSTM does not cover it.")
+    return np.array([float(getattr(spec, name)) for name in SWITCHES], np.float32)
 
 
 PRESETS: dict[str, LSTMSpec] = {
@@ -105,8 +152,8 @@ class LSTM:
     """LSTM cell (Greff et al. 2017) with its variant as a frozen spec.
 
     Carry: (c, y), or (c, y, gates_{t-1}) under FGR. Params: W (D, nG*H), b, R (H, nG*H),
-    p_<gate> (H,) peepholes, R_gates (nGates*H, nGates*H) under FGR. Column blocks are ordered
-    z, then the gates of ``spec.gates``.
+    p_<gate> (H,) peepholes, R_gates (nGates*H, nGates*H) under FGR, switches (7,) when
+    switchable (V's at init). Column blocks are ordered z, then the gates of ``spec.gates``.
     """
 
     hidden_size: int
@@ -133,6 +180,8 @@ class LSTM:
         if self.spec.full_gate_recurrence:
             n = len(gates) * H
             params["R_gates"] = glorot_uniform(k_g, (n, n), dtype)
+        if self.spec.switchable:
+            params["switches"] = jnp.asarray(switch_values(self.spec), dtype)
         return params
 
     project = staticmethod(linear_project)
@@ -152,6 +201,8 @@ class LSTM:
         spec, H = self.spec, self.hidden_size
         c_prev = carry[0]
         a_BG = u_BG + v_BG
+        if spec.switchable:
+            return self._switched_update(params, c_prev, a_BG)
         if spec.full_gate_recurrence:
             a_gates = a_BG[..., H:] + carry[2] @ params["R_gates"]
             a_BG = jnp.concatenate([a_BG[..., :H], a_gates], axis=-1)
@@ -177,6 +228,23 @@ class LSTM:
         if spec.full_gate_recurrence:
             acts = {"i": i, "f": f, "o": o}
             return (c, y, jnp.concatenate([acts[n] for n in spec.gates], axis=-1)), y
+        return (c, y), y
+
+    def _switched_update(self, params: Params, c_prev: Array, a_BG: Array) -> tuple[Carry, Array]:
+        """The switchable LSTM's step (module docstring): each part selected by its switch."""
+        on = dict(zip(SWITCHES, params["switches"] > 0.5))
+        a_z, a_i, a_f, a_o = jnp.split(a_BG, 4, axis=-1)
+
+        def gate(name: str, a: Array, c: Array) -> Array:
+            peep = jnp.where(on["peepholes"], params[f"p_{name}"] * c, 0.0)
+            return jnp.where(on[GATE_SWITCHES[name]], jax.nn.sigmoid(a + peep), 1.0)
+
+        z = jnp.where(on["input_activation"], jnp.tanh(a_z), a_z)
+        i = gate("i", a_i, c_prev)
+        f = jnp.where(on["coupled_input_forget"], 1.0 - i, gate("f", a_f, c_prev))
+        c = z * i + c_prev * f
+        o = gate("o", a_o, c)
+        y = jnp.where(on["output_activation"], jnp.tanh(c), c) * o
         return (c, y), y
 
 

@@ -168,4 +168,10 @@ def plan(
         )
         return (cell_index[canonical_json(t.cell)], bucket, t.group, t.index)
 
-    return [dataclasses.replace(t, order=i) for i, t in enumerate(sorted(out, key=sort_key))]
+    ordered = sorted(out, key=sort_key)
+    # A group may span crossed cells (LSTM variants share a program); keep it in one run.
+    first: dict[str, int] = {}
+    for i, t in enumerate(ordered):
+        first.setdefault(t.group, i)
+    ordered.sort(key=lambda t: first[t.group])
+    return [dataclasses.replace(t, order=i) for i, t in enumerate(ordered)]

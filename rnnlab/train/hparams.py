@@ -6,11 +6,13 @@ it at update time, so the route of a learning rate is: ``--set optim.lr=...`` ->
 ``Config.optim.lr`` -> ``of(config)`` -> ``train_step(..., hparams)`` ->
 ``optim.update(..., hparams)``. Everything else is structural: ``program_key`` says what two
 trials must share to train in one program. Hidden sizes enter it as their bucket
-(``hidden_bucket``) for cells whose padding is exact (``rnnlab.train.padding``).
+(``hidden_bucket``) for cells whose padding is exact (``rnnlab.train.padding``), and the LSTM
+variants other than FGR as the switchable LSTM (``rnnlab.train.variants``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import NamedTuple
@@ -19,6 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rnnlab.models.config import ModelConfig
+from rnnlab.train import variants
 from rnnlab.train.config import Config
 from rnnlab.train.padding import paddable
 
@@ -66,9 +70,8 @@ def hidden_bucket(hidden: int, ratio: float = 2**0.5, base: int = 16, multiple: 
         k += 1
 
 
-def structure(config: Config, bucket: int | None = None) -> dict:
-    """The fields that select a compiled program, with the hidden size replaced by
-    ``bucket`` when given."""
+def structure(config: Config) -> dict:
+    """The fields of ``config`` that select a compiled program."""
     d = config.to_dict()
     for k in CONTINUOUS:
         d["optim"].pop(k)
@@ -76,19 +79,23 @@ def structure(config: Config, bucket: int | None = None) -> dict:
         d["loop"].pop(k)
     if config.optim.schedule != "warmup_cosine":  # the epoch limit is per-trial state
         d["loop"].pop("epochs")
-    if bucket is not None:
-        d["model"]["hidden"] = bucket
     return d
 
 
-def program_hidden(config: Config, pad: bool = True) -> int:
-    """The hidden size a trial's program runs at: its bucket when ``pad`` and the cell pads
-    exactly, else its own size."""
-    h = config.model.hidden
-    return hidden_bucket(h) if pad and paddable(config.model) else h
+def program_model(config: Config, pad: bool = True) -> ModelConfig:
+    """The model a trial's program runs. With ``pad``, for cells that pad exactly: the
+    hidden size becomes its bucket, and the LSTM variants V, NIG, NFG, NOG, NIAF, NOAF, NP,
+    CIFG become the switchable LSTM (``rnnlab.train.variants``). Else the trial's own model."""
+    model = config.model
+    if not (pad and paddable(model)):
+        return model
+    model = dataclasses.replace(model, hidden=hidden_bucket(model.hidden))
+    spec = variants.variant_of(model)
+    return model if spec is None else variants.union_model(model, spec)
 
 
 def program_key(config: Config, pad: bool = True) -> str:
-    """What two trials must share to train in one program: the structure, with the hidden
-    size as ``program_hidden``."""
-    return json.dumps(structure(config, program_hidden(config, pad)), sort_keys=True, default=str)
+    """What two trials must share to train in one program: the structure, with the model as
+    ``program_model``."""
+    program = dataclasses.replace(config, model=program_model(config, pad))
+    return json.dumps(structure(program), sort_keys=True, default=str)

@@ -2,10 +2,11 @@
 
 ``run_queue(next_trial, slots=S)`` trains trials that share a program (``program_key``):
 their hidden sizes may differ (each is initialised alone at its size and embedded in the
-bucket size, ``rnnlab.train.padding``), and when a trial ends (early stop, divergence, its
-epoch limit) its slot takes the next trial at the next epoch boundary. Each slot follows its
-own trial's epochs (data order from (trial seed, trial epoch)), so a trial's numbers equal
-training it alone, whichever slot and whichever moment it starts in.
+bucket size, ``rnnlab.train.padding``), and so may their LSTM variants other than FGR (each
+placed in the switchable LSTM, ``rnnlab.train.variants``). When a trial ends (early stop,
+divergence, its epoch limit) its slot takes the next trial at the next epoch boundary. Each
+slot follows its own trial's epochs (data order from (trial seed, trial epoch)), so a
+trial's numbers equal training it alone, whichever slot and whichever moment it starts in.
 
 How the S slots are laid out is a ``Strategy``: ``vmap``, ``map`` (``lax.map``) or
 ``chunked``; ``devices`` shards the slot axis over devices with ``jax.shard_map``.
@@ -14,6 +15,7 @@ How the S slots are laid out is a ``Strategy``: ``vmap``, ``map`` (``lax.map``) 
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,7 +27,8 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as PS
 
 from rnnlab import data
-from rnnlab.train import hparams, optim, padding, problem, step
+from rnnlab.models.config import ModelConfig
+from rnnlab.train import hparams, optim, padding, problem, step, variants
 from rnnlab.train.config import Config, Strategy
 
 Array = jax.Array
@@ -139,8 +142,11 @@ class Group:
                 f"data.batch_size {config.data.batch_size} exceeds the "
                 f"{self.problem.num_train} training examples; lower it or use more data."
             )
-        self.hidden = hparams.program_hidden(config, pad)
-        self.program = step.make_program(config, self.problem, self.hidden)
+        self.model = hparams.program_model(config, pad)
+        self.hidden = self.model.hidden
+        self.program = step.make_program(
+            dataclasses.replace(config, model=self.model), self.problem
+        )
         first = np.zeros(1, np.int64)
         self.sample = problem.batch(self.splits.train, first, int(self.splits.train.lengths[0]))
         self._check_metric()
@@ -157,7 +163,7 @@ class Group:
         self.test = problem.eval_batches(
             self.splits.test, config.data.eval_batch_size, config.data.pad_multiple
         )
-        self._inits: dict[int, tuple] = {}
+        self._inits: dict[str, Callable] = {}
 
     def _check_metric(self) -> None:
         """Fail before any compile or write when loop.metric is not a metric of the data."""
@@ -171,14 +177,16 @@ class Group:
                 f"{self.config.data.name}; choose one of {', '.join(names)}."
             )
 
-    def _init_fns(self, hidden: int) -> tuple:
-        if hidden not in self._inits:
-            lone = step.make_program(self.config, self.problem, hidden)
-            self._inits[hidden] = (
-                lone,
-                jax.jit(lambda seed: step.init_params(lone, seed, self.sample)),
-            )
-        return self._inits[hidden]
+    def _init(self, model: ModelConfig) -> Callable:
+        """The compiled init of a lone model ``model`` on this group's data: seed -> params."""
+        key = json.dumps(dataclasses.asdict(model), sort_keys=True, default=str)
+        if key not in self._inits:
+            lone = step.make_program(dataclasses.replace(self.config, model=model), self.problem)
+            self._inits[key] = jax.jit(lambda seed: step.init_params(lone, seed, self.sample))
+        return self._inits[key]
+
+    def _shapes(self, model: ModelConfig) -> Any:
+        return jax.eval_shape(self._init(model), 0)
 
     def check(self, trial: Trial) -> None:
         if hparams.program_key(trial.config, self.pad) != hparams.program_key(
@@ -190,25 +198,39 @@ class Group:
             )
 
     def init_trial(self, trial: Trial) -> step.TrainState:
-        """Trial state at the bucket size: initialised alone at its size, then embedded."""
-        h = trial.config.model.hidden
-        _, init = self._init_fns(h)
-        lone_params = jax.device_get(init(trial.seed))
-        template = self._template()
-        params, mask = padding.embed(lone_params, template, h, self.hidden)
+        """Trial state at the bucket size: initialised alone as its own model, then embedded."""
+        model = trial.config.model
+        lone = jax.device_get(self._init(model)(trial.seed))
+        params, mask = self._embed(lone, model)
         hp = hparams.of(trial.config)
         return step.init_state(self.program, trial.seed, hp, params, mask, trial.config.loop.epochs)
 
     def _template(self) -> Any:
         if not hasattr(self, "_tmpl"):
-            _, init = self._init_fns(self.hidden)
-            self._tmpl = jax.device_get(init(0))
+            self._tmpl = jax.device_get(self._init(self.model)(0))
         return self._tmpl
 
-    def lone_params(self, padded: Any, hidden: int) -> Any:
-        _, init = self._init_fns(hidden)
-        shapes = jax.eval_shape(init, 0)
-        return padding.extract(padded, shapes, hidden, self.hidden)
+    def _embed(self, lone: Any, model: ModelConfig) -> tuple[Any, Any]:
+        """(lone parameters of ``model`` in the program's parameter tree, grad mask): its
+        LSTM variant placed in the switchable LSTM when the program runs one
+        (``rnnlab.train.variants``), then padded to the bucket (``rnnlab.train.padding``)."""
+        h, template = model.hidden, self._template()
+        if not variants.is_union(self.model):
+            return padding.embed(lone, template, h, self.hidden)
+        union, part_mask = variants.embed(lone, template, variants.variant_of(model), h)
+        params, _ = padding.embed(union, template, h, self.hidden)
+        mask, _ = padding.embed(part_mask, template, h, self.hidden)
+        return params, mask
+
+    def lone_params(self, padded: Any, model: ModelConfig) -> Any:
+        """The parameters of a trial of ``model`` (its own variant and size) inside
+        ``padded``: the inverse of its embedding."""
+        h = model.hidden
+        if not variants.is_union(self.model):
+            return padding.extract(padded, self._shapes(model), h, self.hidden)
+        union_shapes = self._shapes(dataclasses.replace(self.model, hidden=h))
+        union = padding.extract(padded, union_shapes, h, self.hidden)
+        return variants.extract(union, self._shapes(model), variants.variant_of(model), h)
 
     def evaluate(self, pop: Any, batches: list, best: bool) -> dict[str, np.ndarray]:
         sums: dict[str, Any] = {}
@@ -350,7 +372,6 @@ class Population:
         for s in slots:
             sl = self.slots[s]
             best = jax.tree.map(lambda a, s=s: np.asarray(a[s]), self.pop.best_params)
-            h = sl.trial.config.model.hidden
             res = TrialResult(
                 key=sl.trial.key,
                 seed=sl.trial.seed,
@@ -363,7 +384,7 @@ class Population:
                 valid={k: float(v[s]) for k, v in valid.items()},
                 test={k: float(v[s]) for k, v in test.items()},
                 history=sl.history,
-                params=g.lone_params(best, h),
+                params=g.lone_params(best, sl.trial.config.model),
                 seconds=time.perf_counter() - sl.start,
             )
             sl.ended = True

@@ -337,7 +337,7 @@ def load(workdir: str | os.PathLike) -> tuple[Config, Any, Any]:
     """(config, model, best parameters) of the single-model run in ``workdir``."""
     config, group, state = _restore(os.fspath(workdir))
     best = step.eval_params(jax.tree.map(lambda a: a[0], state), True)
-    params = group.lone_params(best, config.model.hidden)
+    params = group.lone_params(best, config.model)
     return config, step.make_program(config, group.problem).model, params
 
 

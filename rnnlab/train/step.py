@@ -10,8 +10,10 @@ optimiser kind), closed over when compiling.
 Randomness: the trial key is ``PRNGKey(seed)``; parameters come from its first split, the
 step key is ``fold_in(key_step, step)`` with ``step`` the trial's update count. Masking: a
 step changes a trial only while it is ``active``; a non-finite loss or new parameters mark
-it ``diverged`` and freeze it at its last finite parameters. Padded parameters (mixed hidden
-sizes, ``rnnlab.train.padding``) have their gradients zeroed by ``grad_mask``.
+it ``diverged`` and freeze it at its last finite parameters. ``grad_mask`` zeroes the
+gradients and the updates of parameters that must not change: padding (mixed hidden sizes,
+``rnnlab.train.padding``) and the switches and absent parts of an LSTM variant trained as
+the switchable LSTM (``rnnlab.train.variants``), whose weight decay would move them.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class TrainState(NamedTuple):
 
     params: Any
     opt_state: Any
-    grad_mask: Any  # 1 on real parameters, 0 on padding (all ones for a lone model)
+    grad_mask: Any  # 1 on trained parameters, 0 on fixed ones (all ones for a lone model)
     key: Array  # PRNGKey(seed), raw uint32[2]
     step: Array  # updates applied
     epoch: Array  # epochs completed
@@ -69,13 +71,9 @@ class Program:
         return objectives.get(self.problem.objective)
 
 
-def make_program(config: Config, problem: Problem, hidden: int | None = None) -> Program:
-    """The program of ``config`` on data described by ``problem`` (at ``hidden`` units,
-    default the config's)."""
-    model_cfg = config.model
-    if hidden is not None:
-        model_cfg = dataclasses.replace(model_cfg, hidden=hidden)
-    model = models.build(model_cfg, problem.output_size, problem.head)
+def make_program(config: Config, problem: Problem) -> Program:
+    """The program of ``config`` on data described by ``problem``."""
+    model = models.build(config.model, problem.output_size, problem.head)
     return Program(config, problem, model, problem.num_train // config.data.batch_size)
 
 
@@ -155,6 +153,7 @@ def train_step(
     total = program.steps_per_epoch * c.loop.epochs  # only warmup_cosine reads it
     factor = optim.schedule(c.optim, total, program.steps_per_epoch)(state.step) * state.lr_scale
     updates, opt_state = optim.update(c.optim, hp, factor, grads, state.opt_state, state.params)
+    updates = jax.tree.map(jnp.multiply, updates, state.grad_mask)  # weight decay too
     params = optax.apply_updates(state.params, updates)
     ok = jnp.isfinite(loss) & _all_finite(params)
     go = state.active & ok

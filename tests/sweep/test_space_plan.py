@@ -10,6 +10,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from rnnlab.sweep import Param, Space, content_key, odyssey, plan, seed_from_key
 from rnnlab.sweep.plan import canonical_json, cell_counts
+from rnnlab.train import hidden_bucket
 from tests.sweep.fake_experiment import base_config
 
 
@@ -104,8 +105,12 @@ def test_plan_groups_programs_together():
     runs = [g for i, g in enumerate(groups) if i == 0 or groups[i - 1] != g]
     assert len(runs) == len(set(groups))
     assert [t.order for t in trials] == list(range(40))
-    for t in trials:  # one variant per group
-        assert len({u.params["variant"] for u in trials if u.group == t.group}) == 1
+    for t in trials:  # V and NIG of one bucket share a program
+        same = [u for u in trials if u.group == t.group]
+        assert len({hidden_bucket(u.params["hidden"]) for u in same}) == 1
+    assert any(
+        len({u.params["variant"] for u in trials if u.group == t.group}) == 2 for t in trials
+    )
 
 
 def test_seed_comes_from_the_key_not_the_position():

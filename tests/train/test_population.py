@@ -134,6 +134,70 @@ def test_mixed_hidden_sizes_equal_each_trial_alone(tiny, cell, options):
         _same_trial(res, one, rtol=1e-4, atol=1e-5)
 
 
+MIXED_VARIANTS = (("V", 17, 0), ("NIG", 20, 1), ("NFG", 24, 2), ("NOAF", 18, 3), ("NP", 22, 4))
+MIXED_VARIANTS += (("CIFG", 19, 5), ("NOG", 23, 6), ("NIAF", 21, 7))
+
+
+def _fixed_parts_stay(trials, slots):
+    """One epoch of the trials' population (the group compiled by train_trials): switches
+    keep their variant's values; absent parts and padding stay zero."""
+    from rnnlab.cells.lstm import switch_values
+    from rnnlab.train import population, variants
+
+    group = population.group_for(trials[0].config, slots, population.Runner("vmap"))
+    pop = population.Population(group)
+    for s, t in enumerate(trials):
+        pop.assign(s, t)
+    pop.train_epoch()
+    params, mask = jax.device_get((pop.pop.params, pop.pop.grad_mask))
+    for (path, p), m in zip(jax.tree_util.tree_flatten_with_path(params)[0], jax.tree.leaves(mask)):
+        if path[-1].key == "switches":
+            want = [switch_values(variants.variant_of(t.config.model)) for t in trials]
+            np.testing.assert_array_equal(p, np.stack(want))
+        else:
+            np.testing.assert_array_equal(p * (1 - m), 0.0)
+
+
+@pytest.mark.parametrize(
+    "optimiser",
+    [
+        {"optim.name": "sgd", "optim.momentum": 0.9, "optim.nesterov": True},
+        pytest.param({"optim.name": "adam", "optim.clip_norm": 0.5}, marks=pytest.mark.slow),
+    ],
+    ids=["sgd-nesterov", "adam-clip"],
+)
+def test_mixed_variants_equal_each_trial_alone(tiny, optimiser):
+    """Eight LSTM variants of sizes 17..24 share one program (the switchable LSTM in bucket
+    24) and each equals its lone run in its own program (pad=False); weight decay acts on
+    every parameter, and the switches do not move."""
+    cfg = tiny.override(
+        {"model.cell": "lstm", "optim.weight_decay": 1e-3, "loop.epochs": 2, **optimiser}
+    )
+    lr = 0.3 if optimiser["optim.name"] == "sgd" else 1e-2
+    trials = [
+        Trial(
+            cfg.override(
+                {
+                    "model.hidden": h,
+                    "model.cell_options": {"variant": v},
+                    "optim.lr": lr * (1 + k / 4),
+                }
+            ),
+            k,
+            v,
+        )
+        for v, h, k in MIXED_VARIANTS
+    ]
+    assert len({program_key(t.config) for t in trials}) == 1
+    got = train_trials(trials, slots=len(trials), strategy="vmap")
+    alone = train_trials(trials, pad=False, strategy="vmap")
+    for res, one in zip(got, alone):
+        assert jax.tree.map(np.shape, res.params) == jax.tree.map(np.shape, one.params)
+        _same_trial(res, one)
+    assert len({round(r.best_metric, 5) for r in got}) == len(trials)
+    _fixed_parts_stay(trials, len(trials))
+
+
 def test_refilled_slot_equals_trial_alone(tiny):
     """Five trials through two slots: later trials start in whichever slot frees first, at
     other global epochs; each equals its lone run and utilisation is reported."""

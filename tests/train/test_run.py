@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from rnnlab import cli
+from rnnlab import cells, cli
 from rnnlab.train import evaluate, load, train, train_population
 
 
@@ -87,13 +87,22 @@ def test_other_run_in_same_workdir_is_refused_then_overwritten(tiny, tmp_path):
     assert train(other, tmp_path, overwrite=True).params["head"]["kernel"].shape[0] == 4
 
 
-def test_load_and_eval_give_the_best_parameters(tiny, tmp_path):
-    res = train(tiny, tmp_path)
-    config, model, params = load(tmp_path)
-    assert config == tiny
+@pytest.mark.parametrize(
+    "model",
+    [{}, {"model.cell": "lstm", "model.cell_options": {"variant": "NIG"}, "model.hidden": 7}],
+    ids=["gru", "lstm-NIG"],
+)
+def test_load_and_eval_give_the_best_parameters(tiny, tmp_path, model):
+    """An LSTM variant trains as the switchable LSTM at its bucket; load gives back the
+    variant's own parameters at its own size."""
+    cfg = tiny.override(model)
+    res = train(cfg, tmp_path)
+    config, loaded, params = load(tmp_path)
+    assert config == cfg
+    assert jax.tree.structure(params) == jax.tree.structure(res.params)
     for x, y in zip(jax.tree.leaves(params), jax.tree.leaves(res.params)):
         np.testing.assert_array_equal(x, y)
-    assert model.cell.hidden_size == 8
+    assert loaded.cell == cells.get(cfg.model.cell, cfg.model.hidden, **cfg.model.cell_options)
     np.testing.assert_allclose(evaluate(tmp_path, "test")["loss"], res.test["loss"], rtol=1e-5)
 
 
