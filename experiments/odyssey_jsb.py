@@ -21,7 +21,10 @@ Presets:
          paper's ~8.5 (a look at the variants' ordering in minutes, not the paper's budget).
   full   9 variants x 200 trials (1,800), the paper's protocol on all 382 chorales.
 Runtime measured here: smoke 134 s wall on 2 heavily shared CPU cores (mostly compiling
-two programs; validation NLL 60.6 after one epoch); quick and full not measured yet.
+two programs; validation NLL 60.6 after one epoch); quick 49 min wall with 2 workers at load
+4-9, one program per variant and bucket (before the variants shared programs): best test NLL
+11.7-13.2 per variant, the learning rate 89% of the variance (paper_replications/greff2017);
+full not run.
 Expect (full): the paper's findings - no variant significantly better than vanilla; NFG and
 NOAF significantly worse; NIG, NOG, NIAF, CIFG, NP not significantly different on music; best
 vanilla test NLL about 8.4-8.6 nats per step on the Boulanger-Lewandowski split (our chorales

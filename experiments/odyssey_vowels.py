@@ -15,7 +15,9 @@ Presets:
          patience 3 (not the paper's budget).
   full   9 variants x 200 trials (1,800), the paper's protocol.
 Runtime measured here: smoke 124 s wall on 2 heavily shared CPU cores (mostly compiling
-two programs; validation frame error 0.84 after one epoch); quick and full not measured yet.
+two programs; validation frame error 0.84 after one epoch); quick 50 min wall with 2 workers
+at load 4-9, before the variants shared programs: best test frame error 5-30% per variant
+(paper_replications/greff2017); full not run.
 Expect (full): the paper's speech findings - NFG and NOAF clearly worse than vanilla, NIG,
 NOG and NIAF worse too on speech, CIFG and NP about equal; which frame error the best
 vanilla reaches on this small corpus has not been measured.

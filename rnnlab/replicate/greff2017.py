@@ -133,20 +133,15 @@ def conclusions(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def importance(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """fANOVA fractions of the test metric's variance per task (vanilla alone when fitted,
-    else all trials with the variant as a parameter): the paper's 'the learning rate matters
-    most, interactions are small, momentum does not matter'."""
+    """fANOVA fractions of the test metric's variance per task (all trials, the variant a
+    categorical parameter; vanilla alone when only that was fitted): the paper's 'the
+    learning rate matters most, interactions are small, momentum does not matter'."""
     rows = []
     for task, r in results.items():
         s = r["summary"]
-        fa, who = (
-            (s.get("fanova_reference"), "V")
-            if s.get("fanova_reference")
-            else (
-                s.get("fanova"),
-                "all variants",
-            )
-        )
+        fa, who = s.get("fanova"), "all trials"
+        if not fa:
+            fa, who = s.get("fanova_reference"), "V"
         if not fa:
             continue
         main = {k: v["mean"] for k, v in fa["main"].items()}
