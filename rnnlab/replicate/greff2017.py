@@ -55,7 +55,8 @@ PAPER: dict[str, dict[str, str]] = {
 
 def verdict(row: dict[str, Any] | None) -> str:
     """'worse', 'better' or 'same' (no significant difference) from one Welch result."""
-    if not row or not np.isfinite(row.get("p", np.nan)):
+    p = (row or {}).get("p")
+    if p is None or not np.isfinite(p):  # too few trials, or no spread (JSON null)
         return "untested"
     return str(row["direction"]) if row["significant"] else "same"
 
@@ -183,11 +184,13 @@ def plot(results: dict[str, dict[str, Any]], path: str) -> None:
                 if verdict(w) == "worse"
                 else ("tab:green" if verdict(w) == "better" else "0.4")
             )
-            lo, hi = w.get("ci_low", np.nan), w.get("ci_high", np.nan)
+            lo, hi, d = (
+                np.nan if w.get(k) is None else w[k] for k in ("ci_low", "ci_high", "diff")
+            )
             ax.errorbar(
                 i,
-                w["diff"],
-                yerr=[[w["diff"] - lo], [hi - w["diff"]]],
+                d,
+                yerr=[[d - lo], [hi - d]],
                 fmt="o",
                 color=color,
                 capsize=3,
