@@ -358,6 +358,23 @@ class Population:
             if sl is not None and not active[s] and not sl.ended
         ]
 
+    def live(self) -> list[int]:
+        """Slots holding a trial that has not ended."""
+        return [s for s, sl in enumerate(self.slots) if sl is not None and not sl.ended]
+
+    def moved(self, group: Group, slots: list[int]) -> Population:
+        """A population over ``group`` (same program, other slot count) holding the trials of
+        ``slots``, states unchanged; its extra slots, if any, are inactive copies."""
+        new = Population(group)
+        idx = np.asarray(slots + [slots[0]] * (group.slots - len(slots)))
+        state = jax.tree.map(lambda a: np.asarray(a)[idx], jax.device_get(self.pop))
+        active = np.asarray(state.active) & (np.arange(group.slots) < len(slots))
+        new.pop = group.runner.place(state._replace(active=active))
+        new.slots = [self.slots[s] for s in slots] + [None] * (group.slots - len(slots))
+        new.hp = [self.hp[s] for s in slots] + [None] * (group.slots - len(slots))
+        new.taken = self.taken
+        return new
+
     def finish(self, slots: list[int]) -> list[tuple[_Slot, TrialResult]]:
         """Results of the trials in ``slots``: test metrics at their best parameters."""
         if not slots:
@@ -392,6 +409,21 @@ class Population:
         return out
 
 
+def _pull(next_trial: Callable[[], Trial | None], n: int) -> list[Trial]:
+    """Up to ``n`` trials from ``next_trial``: fewer when it runs out."""
+    out: list[Trial] = []
+    while len(out) < n:
+        t = next_trial()
+        if t is None:
+            break
+        out.append(t)
+    return out
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
+
+
 def run_queue(
     next_trial: Callable[[], Trial | None],
     *,
@@ -404,60 +436,54 @@ def run_queue(
     progress: Callable[[dict], None] | None = None,
     pad: bool = True,
 ) -> list[TrialResult]:
-    """Train the trials ``next_trial()`` yields (until it returns None), ``slots`` at a time
-    in one program; a freed slot takes the next trial at the next epoch boundary.
+    """Train the trials ``next_trial()`` yields (until it returns None), at most ``slots`` at
+    a time in one program; a freed slot takes the next trial at the next epoch boundary.
 
-    All trials must share ``program_key``. ``on_epoch(trial, record)`` follows each of a
-    trial's epochs, ``on_done(trial, result)`` its end. Returns the results in the order the
-    trials were taken. ``pad=False`` trains every trial at its own hidden size (all must
-    then be equal). ``progress({"useful", "slot_epochs", "final"})`` after every epoch and
-    at the end: slot utilisation is useful trial-epochs / slot-epochs.
+    All trials must share ``program_key``. A population holds no more slots than it has
+    trials (rounded up to the device count), and once the queue is exhausted and half its
+    slots are free it moves its live trials into a population their size, so empty slots
+    cost no compute (a trial's numbers do not depend on its slot or population size).
+    ``on_epoch(trial, record)`` follows each of a trial's epochs, ``on_done(trial, result)``
+    its end, right after the epoch it ended in. Returns the results in the order the trials
+    were taken. ``pad=False`` trains every trial at its own hidden size (all must then be
+    equal). ``progress({"useful", "slot_epochs", "final"})`` after every epoch and at the
+    end: slot utilisation is useful trial-epochs / slot-epochs.
     """
-    first = next_trial()
-    if first is None:
+    first = _pull(next_trial, slots)
+    if not first:
         return []
-    runner = Runner(strategy or default_strategy(first.config.data.batch_size), chunk_size, devices)
-    slots = -(-slots // runner.n_shards) * runner.n_shards
-    pop = Population(group_for(first.config, slots, runner, pad))
-    pop.assign(0, first)
-    exhausted = False
-    for s in range(1, slots):
-        t = next_trial()
-        if t is None:
-            exhausted = True
-            break
+    config = first[0].config
+    runner = Runner(strategy or default_strategy(config.data.batch_size), chunk_size, devices)
+    size = _round_up(len(first), runner.n_shards)
+    pop = Population(group_for(config, size, runner, pad))
+    for s, t in enumerate(first):
         pop.assign(s, t)
+    exhausted = len(first) < slots
     results: dict[int, TrialResult] = {}
     useful = total = 0
-
-    def report(done: list[tuple[_Slot, TrialResult]]) -> None:
-        for sl, res in done:
-            results[sl.index] = res
-            if on_done is not None:
-                on_done(sl.trial, res)
-
-    while True:
-        active = jax.device_get(pop.pop.active)
-        if not active.any():
-            break
+    while jax.device_get(pop.pop.active).any():
         pop.train_epoch()
         records = pop.end_epoch()
-        useful, total = useful + len(records), total + slots
+        useful, total = useful + len(records), total + pop.group.slots
         for s, rec in records:
             if on_epoch is not None:
                 on_epoch(pop.slots[s].trial, rec)
-        for s in pop.ended():
-            if exhausted:
-                continue
-            t = next_trial()
-            if t is None:
-                exhausted = True
-                continue
-            report(pop.finish([s]))
-            pop.assign(s, t)
+        ended = pop.ended()
+        for sl, res in pop.finish(ended):
+            results[sl.index] = res
+            if on_done is not None:
+                on_done(sl.trial, res)
+        for s in ended:
+            t = None if exhausted else next_trial()
+            exhausted = t is None
+            if t is not None:
+                pop.assign(s, t)
+        live = pop.live()
+        if exhausted and live and len(live) <= pop.group.slots // 2:
+            smaller = _round_up(len(live), runner.n_shards)
+            pop = pop.moved(group_for(config, smaller, runner, pad), live)
         if progress is not None:
             progress({"useful": useful, "slot_epochs": total, "final": False})
-    report(pop.finish([s for s, sl in enumerate(pop.slots) if sl is not None and not sl.ended]))
     if progress is not None:
         progress({"useful": useful, "slot_epochs": total, "final": True})
     return [results[i] for i in sorted(results)]

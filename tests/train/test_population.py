@@ -221,6 +221,30 @@ def test_refilled_slot_equals_trial_alone(tiny):
     assert useful <= stats[-1]["slot_epochs"] <= 2 * max(r.epochs_trained for r in got) * 5
 
 
+def test_population_holds_only_live_trials(tiny):
+    """Four trials offered eight slots get four; when the two with lr = 0 stop early the two
+    others move into a population of two: no slot-epoch is spent on an empty slot, and every
+    trial still equals its lone run."""
+    cfg = tiny.override({"loop.patience": 1, "loop.epochs": 5})
+    lrs = [0.0, 0.3, 0.0, 0.1]
+    trials = [Trial(cfg.override({"optim.lr": lr}), i, f"t{i}") for i, lr in enumerate(lrs)]
+    queue, stats, done = list(trials), [], []
+    got = run_queue(
+        lambda: queue.pop(0) if queue else None,
+        slots=8,
+        strategy="chunked",
+        chunk_size=2,
+        progress=stats.append,
+        on_done=lambda t, res: done.append(t.key),
+    )
+    for t, res in zip(trials, got):
+        _same_trial(res, train(cfg.override({"optim.lr": t.config.optim.lr, "loop.seed": t.seed})))
+    epochs = [r.epochs_trained for r in got]
+    assert epochs[0] == epochs[2] == 2 and min(epochs[1], epochs[3]) > 2
+    assert stats[-1]["slot_epochs"] == stats[-1]["useful"] == sum(epochs)
+    assert done[:2] == ["t0", "t2"]  # reported when they ended, not at the end
+
+
 def test_queue_refuses_another_structure(tiny):
     trials = [Trial(tiny, 0), Trial(tiny.override({"model.cell": "lstm"}), 1)]
     with pytest.raises(ValueError, match="share their structure"):
