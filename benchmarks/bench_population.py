@@ -11,6 +11,7 @@ no dx for the data; research/perf_population.md):
 
     python benchmarks/bench_population.py --quick                 # one 2-thread process
     python benchmarks/bench_population.py --quick --processes 2   # 1 single-thread worker/core
+    python benchmarks/bench_population.py --quick --devices 2     # slots sharded on 2 CPU devices
     RNNLAB_BENCH_TORCH_THREADS=1 python benchmarks/bench_population.py --quick --kinds torch
 """
 
@@ -58,48 +59,57 @@ def matmul_gflops() -> float:
     return 2 * 1024**3 / s / 1e9
 
 
+def _config(B: int):
+    from rnnlab.train import Config, DataConfig, LoopConfig, ModelConfig, OptimConfig
+
+    n = max(64, 4 * B)
+    return Config(
+        data=DataConfig(
+            name="piano_roll",
+            options={"num_train": n, "length": T},
+            batch_size=B,
+            pad_multiple=T,
+        ),
+        model=ModelConfig(
+            cell="lstm",
+            hidden=H,
+            cell_options={"variant": "standard"},
+            custom_vjp=os.environ.get("RNNLAB_BENCH_AUTODIFF") is None,
+        ),
+        optim=OptimConfig(name="sgd", lr=0.01, momentum=0.9, nesterov=True),
+        loop=LoopConfig(progress=False, checkpoint=False),
+    )
+
+
 def jax_population(P: int, B: int, strategy: str, min_time: float, reps: int) -> float:
-    """Model-steps/s of rnnlab's population train step."""
+    """Model-steps/s of rnnlab's population train step (``rnnlab.train.population``), the P
+    slots laid out by ``strategy`` and sharded over this process's devices; ``loop`` is a
+    Python loop of one jitted lone-model step over P trials."""
     import jax
-    import jax.numpy as jnp
     import numpy as np
 
-    from rnnlab import tasks
-    from rnnlab.train import TrainConfig, engine
-    from rnnlab.train.population import Runner
+    from rnnlab.train import Trial, problem
+    from rnnlab.train.population import Population, Runner, group_for
 
-    cfg = TrainConfig(
-        task="piano_roll",
-        cell="lstm",
-        cell_kwargs={"variant": "standard"},
-        hidden=H,
-        batch_size=B,
-        lr=0.01,
-        momentum=0.9,
-        progress=False,
-        custom_vjp=os.environ.get("RNNLAB_BENCH_AUTODIFF") is None,
-    )
-    n = max(64, 4 * B)
-    data = tasks.piano_roll(0, n, length=T)
-    setup = engine.make_setup(cfg, data, use_noise=False)
-    sample = jax.tree.map(lambda a: a[:1], data)
-    init = jax.jit(lambda s, hp: engine.init_state(setup, s, hp, jnp.int32(2**30), sample))
-    hp = {
-        k: np.float32(getattr(cfg, k))
-        for k in ("lr", "momentum", "weight_decay", "clip_norm", "noise_std", "b1", "b2")
-    }
-    runner = Runner(strategy, chunk_size=8)
-    pop = runner.stack([init(s, hp) for s in range(P)])
-    step = runner.compile(
-        lambda st, idx, ep, bi, d: engine.train_step(setup, st, idx, ep, bi, d), 2
-    )
-    d = jax.tree.map(jnp.asarray, data)
-    idx = np.stack([engine.epoch_order(s, 0, n, B)[0] for s in range(P)])
-    state = {"pop": pop}
+    config = _config(B)
+    devices = jax.devices() if strategy != "loop" and P % jax.device_count() == 0 else ()
+    runner = Runner("map" if strategy == "loop" else strategy, chunk_size=8, devices=devices)
+    size = 1 if strategy == "loop" else P
+    group = group_for(config, size, runner, pad=False)
+    pops = []
+    for members in [[s] for s in range(P)] if strategy == "loop" else [list(range(P))]:
+        pop = Population(group)
+        for i, seed in enumerate(members):
+            pop.assign(i, Trial(config, seed))
+        pops.append(pop)
+    plan = problem.epoch_plan(group.splits.train, B, 0, 0, None)[0]
+    batch = runner.place(problem.population_batch(group.train_data, np.stack([plan] * size), T))
+    hps = [pop._hparams() for pop in pops]
 
     def run():
-        state["pop"] = step((state["pop"], idx), (jnp.int32(0), jnp.int32(0), d))
-        jax.block_until_ready(state["pop"])
+        for pop, hp in zip(pops, hps):
+            pop.pop = group.train_step((pop.pop, batch, hp), ())
+        jax.block_until_ready([pop.pop for pop in pops])
 
     return P / _timeit(run, min_time, reps)
 
@@ -185,6 +195,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="short timings (~5 min in all)")
     ap.add_argument("--processes", type=int, default=1)
+    ap.add_argument(
+        "--devices", type=int, default=1, help="XLA CPU devices; populations are sharded on them"
+    )
     ap.add_argument("--P", type=int, nargs="*", default=[1, 8, 32, 128])
     ap.add_argument("--B", type=int, nargs="*", default=[16, 1])
     ap.add_argument("--kinds", nargs="*", default=["vmap", "map", "chunked", "loop", "torch"])
@@ -196,6 +209,8 @@ def main(argv=None) -> int:
 
     import jax
 
+    if args.devices > 1:
+        jax.config.update("jax_num_cpu_devices", args.devices)
     try:
         import torch
 
@@ -221,7 +236,8 @@ def main(argv=None) -> int:
         f"python {platform.python_version()}, jax {jax.__version__}, torch {torch_version}; "
         f"backend {jax.default_backend()}",
         f"command: python benchmarks/bench_population.py {' '.join(argv or sys.argv[1:])}",
-        f"processes: {args.processes}; 1024^3 fp32 matmul (jax, this process): {gf:.0f} GFLOP/s; "
+        f"processes: {args.processes}; devices: {jax.device_count()}; "
+        f"1024^3 fp32 matmul (jax, this process): {gf:.0f} GFLOP/s; "
         f"wall {time.time() - t_start:.0f} s; load average at the end: "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}",
         "",

@@ -13,16 +13,19 @@ Run:   rnnlab sweep experiments/odyssey_jsb.py --preset quick --workers 2
        rnnlab analyze runs/odyssey_jsb-quick/study.db
 Presets:
   smoke  2 variants x 1 trial, 1 epoch on 10 chorales per split: checks the pipeline.
-  demo   9 variants x 3 trials, 5 epochs on 30 chorales per split, batch 8, hidden sizes
-         log-uniform in [33, 48] (one compiled program per variant): the README's main job,
-         a real study of every variant in minutes (too small to separate the variants).
+  demo   9 variants x 3 trials, 6 epochs of online updates on 100 chorales per split,
+         hidden sizes log-uniform in [33, 48] (one hidden-size bucket: the eight variants
+         other than FGR share one compiled program): the README's main job, a real study of
+         every variant in minutes (too small to separate the variants).
   quick  9 variants x 8 trials, online updates (batch 1) on all chorales as the paper, but
          at most 8 epochs with patience 3: trials that learn reach 11-13 nats, not the
          paper's ~8.5 (a look at the variants' ordering in minutes, not the paper's budget).
   full   9 variants x 200 trials (1,800), the paper's protocol on all 382 chorales.
-Runtime measured here: smoke 134 s wall on 2 heavily shared CPU cores (mostly compiling
-two programs; validation NLL 60.6 after one epoch); quick 49 min wall with 2 workers at load
-4-9, one program per variant and bucket (before the variants shared programs): best test NLL
+Runtime measured here: demo 2 min 53 s wall with 2 workers on 2 quiet cores (best test NLL
+12.8 nats; 2026-12-02); smoke 134 s wall on 2 heavily shared CPU cores (mostly compiling
+two programs; validation NLL 60.6 after one epoch); quick 13 min wall with 2 workers on 2
+quiet cores (2026-12-02, benchmarks/README.md 3c), 49 min at load 4-9 before the variants
+shared programs: best test NLL
 11.7-13.2 per variant, the learning rate 89% of the variance (paper_replications/greff2017);
 full not run.
 Expect (full): the paper's findings - no variant significantly better than vanilla; NFG and
@@ -41,7 +44,7 @@ PRESETS = ("smoke", "demo", "quick", "full")
 #: preset -> (variants, trials per variant, epochs, patience, chorales per split, batch size)
 _PRESETS = {
     "smoke": (("V", "CIFG"), 1, 1, None, 10, 8),
-    "demo": (None, 3, 5, None, 30, 8),
+    "demo": (None, 3, 6, None, 100, 1),
     "quick": (None, 8, 8, 3, None, 1),
     "full": (None, 200, 150, 15, None, 1),
 }
@@ -68,7 +71,7 @@ def get_config() -> Config:
 def get_sweep(preset: str = "quick") -> Sweep:
     variants, per_variant, epochs, patience, limit, batch = _PRESETS[preset]
     space = odyssey(variants) if variants else odyssey()
-    if preset == "demo":  # one hidden-size bucket: one program per variant
+    if preset == "demo":  # one hidden-size bucket: two programs (FGR and the others)
         hidden = Param("hidden", "log_int", 33, 48, target="model.hidden")
         params = tuple(hidden if p.name == "hidden" else p for p in space.params)
         space = dataclasses.replace(space, params=params)

@@ -420,8 +420,11 @@ def _pull(next_trial: Callable[[], Trial | None], n: int) -> list[Trial]:
     return out
 
 
-def _round_up(n: int, multiple: int) -> int:
-    return -(-n // multiple) * multiple
+def _size(n: int, slots: int, shards: int) -> int:
+    """Slots of a population for ``n`` trials: the next power of two (so one structure
+    compiles at most log2(slots) + 1 programs), at most ``slots``, a multiple of ``shards``."""
+    size = min(1 << max(n - 1, 0).bit_length(), slots)
+    return -(-size // shards) * shards
 
 
 def run_queue(
@@ -439,10 +442,11 @@ def run_queue(
     """Train the trials ``next_trial()`` yields (until it returns None), at most ``slots`` at
     a time in one program; a freed slot takes the next trial at the next epoch boundary.
 
-    All trials must share ``program_key``. A population holds no more slots than it has
-    trials (rounded up to the device count), and once the queue is exhausted and half its
-    slots are free it moves its live trials into a population their size, so empty slots
-    cost no compute (a trial's numbers do not depend on its slot or population size).
+    All trials must share ``program_key``. A population holds about as many slots as it has
+    trials (the next power of two, a multiple of the device count), and once the queue is
+    exhausted and half its slots are free it moves its live trials into a population their
+    size, so empty slots cost little compute (a trial's numbers do not depend on its slot or
+    population size).
     ``on_epoch(trial, record)`` follows each of a trial's epochs, ``on_done(trial, result)``
     its end, right after the epoch it ended in. Returns the results in the order the trials
     were taken. ``pad=False`` trains every trial at its own hidden size (all must then be
@@ -454,7 +458,7 @@ def run_queue(
         return []
     config = first[0].config
     runner = Runner(strategy or default_strategy(config.data.batch_size), chunk_size, devices)
-    size = _round_up(len(first), runner.n_shards)
+    size = _size(len(first), slots, runner.n_shards)
     pop = Population(group_for(config, size, runner, pad))
     for s, t in enumerate(first):
         pop.assign(s, t)
@@ -480,7 +484,7 @@ def run_queue(
                 pop.assign(s, t)
         live = pop.live()
         if exhausted and live and len(live) <= pop.group.slots // 2:
-            smaller = _round_up(len(live), runner.n_shards)
+            smaller = _size(len(live), slots, runner.n_shards)
             pop = pop.moved(group_for(config, smaller, runner, pad), live)
         if progress is not None:
             progress({"useful": useful, "slot_epochs": total, "final": False})

@@ -100,8 +100,8 @@ def test_hidden_buckets():
 @pytest.mark.parametrize(
     ("cell", "options"),
     [
-        ("lstm", {"variant": "V"}),
-        ("lstm", {"variant": "FGR"}),
+        pytest.param("lstm", {"variant": "V"}, marks=pytest.mark.slow),
+        pytest.param("lstm", {"variant": "FGR"}, marks=pytest.mark.slow),
         ("lstm", {"variant": "CIFG"}),
         ("gru", {}),
     ],
