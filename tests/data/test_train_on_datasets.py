@@ -59,7 +59,13 @@ def test_every_registered_dataset_is_covered():
     assert sorted(CASES) == sorted(set(data.available()) - others)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+SLOW_SUBSETS = {"digits", "digits_ctc", "japanese_vowels"}  # ~25 s each on 2 cores
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_SUBSETS else n for n in sorted(CASES)],
+)
 def test_one_epoch_on_a_subset_beats_untrained_and_trivial(name):
     options, metric, trivial = CASES[name]
     cfg = _config(name, options, metric, batch_size=4 if name == "jsb" else 16)
