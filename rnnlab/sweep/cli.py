@@ -120,6 +120,13 @@ def add_sweep_subparser(subparsers: Any) -> argparse.ArgumentParser:
         "rnnlab.sweep.testing:fake_run_queue checks the plumbing in seconds)",
     )
     p.add_argument("--lease", type=float, default=120.0, help="seconds a worker's claim lasts")
+    p.add_argument(
+        "--compile-cache",
+        default=True,
+        metavar="DIR",
+        help="folder of the workers' shared compilation cache (default: xla-cache in the run "
+        "folder); 'none' compiles every program afresh",
+    )
     p.add_argument("--no-progress", action="store_true", help="no live display")
     p.add_argument("--json", action="store_true", help="print the final summary as JSON")
     p.set_defaults(func=_errors("rnnlab sweep", _cmd_sweep))
@@ -158,6 +165,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         devices=args.devices,
         wandb=args.wandb,
+        compile_cache=False if args.compile_cache == "none" else args.compile_cache,
     )
     if args.json:
         print(json.dumps(summary, indent=1, sort_keys=True))

@@ -7,6 +7,11 @@ initialising JAX in the coordinator (which would take GPU memory the workers nee
 ``--devices 0,1`` or a ``CUDA_VISIBLE_DEVICES`` listing several devices means GPU; otherwise
 a short subprocess asks JAX, unless ``JAX_PLATFORMS`` says CPU or no GPU plugin is installed.
 
+Every worker also gets JAX's persistent compilation cache in one folder
+(``compile_cache_env``), by default in the run folder: about half a CPU sweep's wall time is
+compiling (benchmarks/README.md, 3c), and with the cache a program one worker compiled is
+loaded by the others and by the same sweep run again after a kill.
+
 ``worker_envs`` is the pure decision; ``detect`` looks at the machine.
 """
 
@@ -31,6 +36,24 @@ def single_threaded_env(env: Mapping[str, str]) -> dict[str, str]:
         out["XLA_FLAGS"] = f"{flags} {_SINGLE_THREAD_FLAG}".strip()
     for name in CPU_THREAD_VARS:
         out.setdefault(name, "1")
+    return out
+
+
+#: Programs that compile faster than this are not worth a file (the small per-shape helpers).
+CACHE_MIN_COMPILE_SECONDS = "0.5"
+#: A size limit turns on the cache's file lock, so workers never read a half-written entry.
+CACHE_MAX_BYTES = str(4 << 30)
+
+
+def compile_cache_env(env: Mapping[str, str], folder: str | None) -> dict[str, str]:
+    """``env`` with JAX's persistent compilation cache in ``folder`` (None: unchanged).
+    Settings the user made in ``env`` win."""
+    out = dict(env)
+    if folder is None:
+        return out
+    out.setdefault("JAX_COMPILATION_CACHE_DIR", folder)
+    out.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", CACHE_MIN_COMPILE_SECONDS)
+    out.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", CACHE_MAX_BYTES)
     return out
 
 

@@ -181,13 +181,16 @@ class Queue:
     # --- claim / renew / finish ------------------------------------------------------------
 
     def next_group(self) -> str | None:
-        """The program group of the first WAITING trial in plan order."""
+        """The program group of the first WAITING trial in plan order, preferring groups no
+        worker is running (so workers compile different programs at the same time)."""
         from optuna.trial import TrialState
 
-        waiting = self.trials((TrialState.WAITING,))
+        waiting = sorted(self.trials((TrialState.WAITING,)), key=_order)
         if not waiting:
             return None
-        return min(waiting, key=_order).user_attrs.get("group")
+        running = {t.user_attrs.get("group") for t in self.trials((TrialState.RUNNING,))}
+        idle = (t for t in waiting if t.user_attrs.get("group") not in running)
+        return next(idle, waiting[0]).user_attrs.get("group")
 
     def claim(self, group: str | None = None) -> Any | None:
         """Take the first WAITING trial (of ``group``, if given) under a fresh lease; None if

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rnnlab.sweep import adaptive, display, engine
-from rnnlab.sweep.devices import detect, worker_envs
+from rnnlab.sweep.devices import compile_cache_env, detect, worker_envs
 from rnnlab.sweep.experiment import Sweep
 from rnnlab.sweep.lease import EnqueueReport, Queue
 from rnnlab.sweep.plan import plan
@@ -111,6 +111,13 @@ def prepare(
     return Prepared(queue, sweep.trials, report, resumed)
 
 
+def cache_folder(spec: StorageSpec, compile_cache: bool | str) -> str | None:
+    """The workers' compilation cache folder: True ``<run dir>/xla-cache``, False none."""
+    if compile_cache is True:
+        return os.path.join(spec.run_dir, "xla-cache")
+    return os.path.abspath(os.path.expanduser(compile_cache)) if compile_cache else None
+
+
 def start_workers(
     spec: StorageSpec,
     study_name: str,
@@ -124,10 +131,12 @@ def start_workers(
     backend: str = "cpu",
     devices: Sequence[str] = (),
     wandb: bool = False,
+    compile_cache: str | None = None,
 ) -> list[subprocess.Popen]:
     """Start worker processes on the study: ``workers`` (None: the default of ``backend``)
-    laid out by ``rnnlab.sweep.devices.worker_envs`` (one per GPU, single-threaded CPU)."""
-    base = dict(os.environ if env is None else env)
+    laid out by ``rnnlab.sweep.devices.worker_envs`` (one per GPU, single-threaded CPU),
+    sharing the compilation cache folder ``compile_cache`` (None: none)."""
+    base = compile_cache_env(dict(os.environ if env is None else env), compile_cache)
     base[STORAGE_ENV] = spec.url
     cmd = worker_command(
         study_name,
@@ -160,9 +169,12 @@ def run_sweep(
     out: Callable[[str], None] | None = None,
     devices: str | None = None,
     wandb: bool = False,
+    compile_cache: bool | str = True,
 ) -> dict[str, Any]:
     """Prepare the study, run the worker processes to the end, return the final summary.
-    ``workers`` None: one per GPU (``devices``: ids to use, e.g. "0,1"), else 1."""
+    ``workers`` None: one per GPU (``devices``: ids to use, e.g. "0,1"), else 1.
+    ``compile_cache``: the workers' compilation cache (True: ``xla-cache`` in the run folder,
+    a path: that folder, False: none)."""
     out = out or (lambda s: print(s, flush=True))
     backend, device_ids = detect(devices)
     prep = prepare(spec, sweep, study_name, lease_seconds=lease_seconds)
@@ -187,6 +199,7 @@ def run_sweep(
         backend=backend,
         devices=device_ids,
         wandb=wandb,
+        compile_cache=cache_folder(spec, compile_cache),
     )
     live = display.Live(prep.planned, enabled=progress)
     try:

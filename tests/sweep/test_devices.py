@@ -3,10 +3,14 @@ threads, single-threaded CPU workers otherwise (the decision only: no GPU here).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.sweep.devices import detect, parse_devices, worker_envs
+from rnnlab.sweep.devices import compile_cache_env, detect, parse_devices, worker_envs
+from rnnlab.sweep.run import cache_folder
+from rnnlab.sweep.storage import resolve
 from tests.sweep.conftest import EXPERIMENT, FAKE
 
 SINGLE = "--xla_cpu_multi_thread_eigen=false"
@@ -60,3 +64,19 @@ def test_bad_devices_are_one_line_errors(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["rnnlab sweep: error: --devices expects device ids like 0,1, got '0,,1'."]
     assert not (tmp_path / "s.db").exists()  # refused before the study was made
+
+
+def test_workers_share_a_compilation_cache_in_the_run_folder(tmp_path):
+    spec = resolve(str(tmp_path / "study.db"), "s")
+    assert cache_folder(spec, True) == os.path.join(spec.run_dir, "xla-cache")
+    assert cache_folder(spec, "~/c") == os.path.expanduser("~/c")
+    assert cache_folder(spec, False) is None
+    env = compile_cache_env({"A": "1"}, "/c")
+    assert env["JAX_COMPILATION_CACHE_DIR"] == "/c" and env["A"] == "1"
+    assert float(env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]) > 0
+    assert int(env["JAX_COMPILATION_CACHE_MAX_SIZE"]) > 0  # a limit turns on the file lock
+    assert (
+        compile_cache_env({"JAX_COMPILATION_CACHE_DIR": "/mine"}, "/c")["JAX_COMPILATION_CACHE_DIR"]
+        == "/mine"
+    )  # the user's setting wins
+    assert compile_cache_env({"A": "1"}, None) == {"A": "1"}

@@ -141,6 +141,23 @@ def test_a_stale_lease_is_failed_and_requeued_with_the_same_config(spec, sweep):
     assert len([u for u in q.trials() if u.user_attrs["key"] == t.user_attrs["key"]]) == 2
 
 
+def test_workers_start_on_different_program_groups(spec, sweep):
+    """The next group is the first waiting one that no worker runs (so two workers compile
+    different programs), falling back to a running group when all others are done."""
+    q = prepare(spec, sweep, "s").queue
+    groups = [t.user_attrs["group"] for t in sorted(q.trials(), key=lambda t: t.number)]
+    first = q.next_group()
+    assert first == groups[0]
+    t = q.claim(first)
+    assert t.user_attrs["group"] == first
+    second = q.next_group()
+    assert second != first and second == next(g for g in groups if g != first)
+    for u in q.trials((TrialState.WAITING,)):
+        if u.user_attrs["group"] != first:
+            q.storage.set_trial_state_values(u._trial_id, TrialState.COMPLETE, [1.0])
+    assert q.next_group() == first  # only the running group has waiting trials left
+
+
 def test_a_dead_owner_on_this_host_is_reaped_at_once(sqlite_spec, sweep):
     prep = prepare(sqlite_spec, sweep, "s", lease_seconds=600)
     q = prep.queue

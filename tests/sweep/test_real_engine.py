@@ -51,16 +51,21 @@ def test_real_engine_end_to_end(tmp_path):
 
 @pytest.mark.slow
 def test_real_engine_one_and_two_workers_agree(tmp_path, worker_env):
+    """Also across the compilation cache: the one worker fills it, the two load from it."""
     sweep = _tiny()
+    cache = str(tmp_path / "xla-cache")
     out = []
     for k in (1, 2):
         spec = resolve(str(tmp_path / f"w{k}.db"), "real")
         prep = prepare(spec, sweep, "real")
-        procs = start_workers(spec, "real", k, slots=sweep.slots, env=worker_env)
+        procs = start_workers(
+            spec, "real", k, slots=sweep.slots, env=worker_env, compile_cache=cache
+        )
         for p in procs:
             assert p.wait(timeout=600) == 0
         out.append(per_trial_numbers(prep.queue.trials()))
         prep.queue.close()
+        assert len(os.listdir(cache)) > 0
     assert len(out[0]) == 3
     for key, (value, curve, test) in out[0].items():
         v2, c2, t2 = out[1][key]
