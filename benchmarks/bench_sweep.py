@@ -5,7 +5,9 @@ The trials are the experiment preset's plan (``rnnlab.sweep.plan``), optionally 
 first ``--per-variant`` trials of every variant; every row trains them with the same seeds
 and epochs, and the script counts the trials to which every row gives the same best
 validation value as the first row (and lists the others). Each sweep row uses a fresh
-SQLite study in a temporary folder.
+SQLite study and a fresh compilation cache in a temporary folder; row ``w`` is a second
+study with 2 workers on the cache the sweep row before it filled (the next study of the
+same experiment on this machine).
 
     python benchmarks/bench_sweep.py experiments/odyssey_jsb.py --preset quick --per-variant 2
 """
@@ -42,11 +44,13 @@ def one_at_a_time(trials) -> dict[str, float]:
     return best
 
 
-def sweep_row(sweep, workers: int, folder: str) -> dict[str, float]:
-    """{content key: best validation value} from a fresh study run with ``workers``."""
-    name = f"bench-{workers}w"
+def sweep_row(sweep, workers: int, folder: str, name: str, cache: str) -> dict[str, float]:
+    """{content key: best validation value} from a fresh study run with ``workers`` and the
+    compilation cache folder ``cache``."""
     spec = resolve(os.path.join(folder, f"{name}.db"), name, os.path.join(folder, name))
-    run.run_sweep(spec, sweep, name, workers=workers, progress=False, out=lambda s: None)
+    run.run_sweep(
+        spec, sweep, name, workers=workers, progress=False, out=lambda s: None, compile_cache=cache
+    )
     study = optuna.load_study(study_name=name, storage=open_storage(spec, create=False))
     return {t.user_attrs["key"]: float(t.value) for t in study.trials if t.value is not None}
 
@@ -56,9 +60,17 @@ def main() -> None:
     ap.add_argument("experiment")
     ap.add_argument("--preset", default="quick")
     ap.add_argument("--per-variant", type=int, default=None, help="keep the first K per variant")
-    ap.add_argument("--rows", default="a12", help="a: one at a time, 1/2: sweep with 1/2 workers")
+    ap.add_argument(
+        "--rows",
+        default="a12",
+        help="a: one at a time, 1/2: sweep with 1/2 workers, w: 2 workers on a warm cache",
+    )
     ap.add_argument("--json", default=None, help="also write the rows here")
     args = ap.parse_args()
+    if set(args.rows) - set("a12w"):
+        ap.error(f"--rows takes the letters a, 1, 2, w; got {args.rows!r}")
+    if "w" in args.rows and not set(args.rows.split("w")[0]) & set("12"):
+        ap.error("row w reuses the compilation cache of a sweep row (1 or 2) before it")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sweep, _ = experiment.load(args.experiment, args.preset)
     if args.per_variant is not None:  # the plan's first K trials of every variant
@@ -71,12 +83,17 @@ def main() -> None:
     )
     rows, reference = [], None
     with tempfile.TemporaryDirectory() as folder:
-        for row in args.rows:
+        cache = None
+        for i, row in enumerate(args.rows):
             t0 = time.perf_counter()
             if row == "a":
                 best, label = one_at_a_time(trials), "one at a time (rnnlab.train.train)"
+            elif row == "w":
+                best = sweep_row(sweep, 2, folder, f"row{i}", cache)
+                label = "sweep, 2 workers, warm compilation cache"
             else:
-                best = sweep_row(sweep, int(row), folder)
+                cache = os.path.join(folder, f"cache{i}")
+                best = sweep_row(sweep, int(row), folder, f"row{i}", cache)
                 label = f"sweep, {row} worker{'s' if row != '1' else ''}"
             wall = time.perf_counter() - t0
             reference = reference or best

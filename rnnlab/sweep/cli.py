@@ -124,8 +124,8 @@ def add_sweep_subparser(subparsers: Any) -> argparse.ArgumentParser:
         "--compile-cache",
         default=True,
         metavar="DIR",
-        help="folder of the workers' shared compilation cache (default: xla-cache in the run "
-        "folder); 'none' compiles every program afresh",
+        help="folder of the workers' compilation cache (default: ~/.cache/rnnlab/xla, shared "
+        "by every sweep on this machine); 'none' compiles every program afresh",
     )
     p.add_argument("--no-progress", action="store_true", help="no live display")
     p.add_argument("--json", action="store_true", help="print the final summary as JSON")

@@ -7,10 +7,12 @@ initialising JAX in the coordinator (which would take GPU memory the workers nee
 ``--devices 0,1`` or a ``CUDA_VISIBLE_DEVICES`` listing several devices means GPU; otherwise
 a short subprocess asks JAX, unless ``JAX_PLATFORMS`` says CPU or no GPU plugin is installed.
 
-Every worker also gets JAX's persistent compilation cache in one folder
-(``compile_cache_env``), by default in the run folder: about half a CPU sweep's wall time is
-compiling (benchmarks/README.md, 3c), and with the cache a program one worker compiled is
-loaded by the others and by the same sweep run again after a kill.
+Every worker also gets JAX's persistent compilation cache (``compile_cache_env``), by default
+this user's ``~/.cache/rnnlab/xla``: about half a CPU sweep's wall time is compiling
+(benchmarks/README.md, 3c), and with the cache a program compiled once on this machine (same
+shapes, JAX version and flags) is loaded by every later worker: after a kill, in the next
+study of the same experiment, by the other workers. An entry cut short by kill -9 is
+recompiled with a warning.
 
 ``worker_envs`` is the pure decision; ``detect`` looks at the machine.
 """
@@ -43,6 +45,15 @@ def single_threaded_env(env: Mapping[str, str]) -> dict[str, str]:
 CACHE_MIN_COMPILE_SECONDS = "0.5"
 #: A size limit turns on the cache's file lock, so workers never read a half-written entry.
 CACHE_MAX_BYTES = str(4 << 30)
+
+
+def cache_folder(compile_cache: bool | str) -> str | None:
+    """The compilation cache folder: True this user's (``$XDG_CACHE_HOME`` or ``~/.cache``,
+    then ``rnnlab/xla``), a path that folder, False none."""
+    if compile_cache is True:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        return os.path.join(base, "rnnlab", "xla")
+    return os.path.abspath(os.path.expanduser(compile_cache)) if compile_cache else None
 
 
 def compile_cache_env(env: Mapping[str, str], folder: str | None) -> dict[str, str]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rnnlab.sweep import adaptive, display, engine
-from rnnlab.sweep.devices import compile_cache_env, detect, worker_envs
+from rnnlab.sweep.devices import cache_folder, compile_cache_env, detect, worker_envs
 from rnnlab.sweep.experiment import Sweep
 from rnnlab.sweep.lease import EnqueueReport, Queue
 from rnnlab.sweep.plan import plan
@@ -111,13 +111,6 @@ def prepare(
     return Prepared(queue, sweep.trials, report, resumed)
 
 
-def cache_folder(spec: StorageSpec, compile_cache: bool | str) -> str | None:
-    """The workers' compilation cache folder: True ``<run dir>/xla-cache``, False none."""
-    if compile_cache is True:
-        return os.path.join(spec.run_dir, "xla-cache")
-    return os.path.abspath(os.path.expanduser(compile_cache)) if compile_cache else None
-
-
 def start_workers(
     spec: StorageSpec,
     study_name: str,
@@ -173,8 +166,8 @@ def run_sweep(
 ) -> dict[str, Any]:
     """Prepare the study, run the worker processes to the end, return the final summary.
     ``workers`` None: one per GPU (``devices``: ids to use, e.g. "0,1"), else 1.
-    ``compile_cache``: the workers' compilation cache (True: ``xla-cache`` in the run folder,
-    a path: that folder, False: none)."""
+    ``compile_cache``: the workers' compilation cache folder (True: this user's, a path: that
+    folder, False: none)."""
     out = out or (lambda s: print(s, flush=True))
     backend, device_ids = detect(devices)
     prep = prepare(spec, sweep, study_name, lease_seconds=lease_seconds)
@@ -199,7 +192,7 @@ def run_sweep(
         backend=backend,
         devices=device_ids,
         wandb=wandb,
-        compile_cache=cache_folder(spec, compile_cache),
+        compile_cache=cache_folder(compile_cache),
     )
     live = display.Live(prep.planned, enabled=progress)
     try:

@@ -8,9 +8,13 @@ import os
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.sweep.devices import compile_cache_env, detect, parse_devices, worker_envs
-from rnnlab.sweep.run import cache_folder
-from rnnlab.sweep.storage import resolve
+from rnnlab.sweep.devices import (
+    cache_folder,
+    compile_cache_env,
+    detect,
+    parse_devices,
+    worker_envs,
+)
 from tests.sweep.conftest import EXPERIMENT, FAKE
 
 SINGLE = "--xla_cpu_multi_thread_eigen=false"
@@ -66,11 +70,12 @@ def test_bad_devices_are_one_line_errors(capsys, tmp_path):
     assert not (tmp_path / "s.db").exists()  # refused before the study was made
 
 
-def test_workers_share_a_compilation_cache_in_the_run_folder(tmp_path):
-    spec = resolve(str(tmp_path / "study.db"), "s")
-    assert cache_folder(spec, True) == os.path.join(spec.run_dir, "xla-cache")
-    assert cache_folder(spec, "~/c") == os.path.expanduser("~/c")
-    assert cache_folder(spec, False) is None
+def test_workers_share_this_users_compilation_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_folder(True) == str(tmp_path / "rnnlab" / "xla")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_folder(True) == os.path.expanduser("~/.cache/rnnlab/xla")
+    assert cache_folder("~/c") == os.path.expanduser("~/c") and cache_folder(False) is None
     env = compile_cache_env({"A": "1"}, "/c")
     assert env["JAX_COMPILATION_CACHE_DIR"] == "/c" and env["A"] == "1"
     assert float(env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]) > 0
