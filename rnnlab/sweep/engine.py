@@ -11,6 +11,7 @@ a compiled program; the nested ``Config`` with ``from_dict``/``to_dict``. Any fu
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -59,6 +60,13 @@ def program_key(config: Mapping[str, Any]) -> str:
 
 
 def default_executor() -> Callable[..., Any]:
+    """``rnnlab.train.run_queue``; on an accelerator worker that sees several devices, with
+    its populations sharded over them (CPU workers use one device each)."""
+    import jax
+
+    devices = jax.devices()
+    if len(devices) > 1 and jax.default_backend() != "cpu":
+        return functools.partial(train.run_queue, devices=devices)
     return train.run_queue
 
 

@@ -85,3 +85,18 @@ def test_workers_share_this_users_compilation_cache(monkeypatch, tmp_path):
         == "/mine"
     )  # the user's setting wins
     assert compile_cache_env({"A": "1"}, None) == {"A": "1"}
+
+
+def test_a_gpu_worker_with_several_devices_shards_its_populations(monkeypatch):
+    import jax
+
+    from rnnlab import train
+    from rnnlab.sweep import engine
+
+    assert engine.default_executor() is train.run_queue  # CPU: one device per worker
+    monkeypatch.setattr(jax, "devices", lambda: ["gpu0", "gpu1"])
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    executor = engine.default_executor()
+    assert executor.func is train.run_queue and executor.keywords == {"devices": ["gpu0", "gpu1"]}
+    monkeypatch.setattr(jax, "devices", lambda: ["gpu0"])
+    assert engine.default_executor() is train.run_queue
