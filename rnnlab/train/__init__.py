@@ -14,6 +14,7 @@ from rnnlab.train.hparams import CONTINUOUS, HParams, hidden_bucket, program_key
 from rnnlab.train.population import (
     Trial,
     TrialResult,
+    default_slots,
     default_strategy,
     population_trials,
     run_queue,
@@ -37,6 +38,7 @@ __all__ = [
     "TrainState",
     "Trial",
     "TrialResult",
+    "default_slots",
     "default_strategy",
     "epoch_end",
     "eval_step",

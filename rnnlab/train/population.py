@@ -42,6 +42,23 @@ def default_strategy(batch_size: int, backend: str | None = None) -> Strategy:
     return Strategy.MAP if batch_size >= 8 else Strategy.CHUNKED
 
 
+#: On CPU at batch < 8 a population trains faster per trial than one model at a time only for
+#: hidden sizes up to this (JSB, online updates: 1.46x at 48, 1.0-1.1x at 96 and 128, 0.65x at
+#: 184; benchmarks/README.md, 3c): each step pads every slot to the longest of the slots'
+#: sequences and streams all P models' weights through the cache, while a lone model's stay.
+CPU_POPULATION_MAX_HIDDEN = 64
+
+
+def default_slots(config: Config, slots: int, pad: bool = True, backend: str | None = None) -> int:
+    """``slots``, or 1 where a population is measured not to pay (CPU, batch < 8, hidden
+    bucket > ``CPU_POPULATION_MAX_HIDDEN``): trials then run one after another in one
+    program, which also compiles one program per bucket instead of one per population size."""
+    small_batch = config.data.batch_size < 8
+    hidden = hparams.program_model(config, pad).hidden
+    cpu = (backend or jax.default_backend()) == "cpu"
+    return 1 if cpu and small_batch and hidden > CPU_POPULATION_MAX_HIDDEN else slots
+
+
 @dataclasses.dataclass(frozen=True)
 class Trial:
     """One trial: a pure function of (config, seed); ``key`` is the caller's name for it."""
@@ -440,7 +457,8 @@ def run_queue(
     pad: bool = True,
 ) -> list[TrialResult]:
     """Train the trials ``next_trial()`` yields (until it returns None), at most ``slots`` at
-    a time in one program; a freed slot takes the next trial at the next epoch boundary.
+    a time in one program (``default_slots``: one at a time where a population does not pay);
+    a freed slot takes the next trial at the next epoch boundary.
 
     All trials must share ``program_key``. A population holds about as many slots as it has
     trials (the next power of two, a multiple of the device count), and once the queue is
@@ -453,10 +471,12 @@ def run_queue(
     equal). ``progress({"useful", "slot_epochs", "final"})`` after every epoch and at the
     end: slot utilisation is useful trial-epochs / slot-epochs.
     """
-    first = _pull(next_trial, slots)
+    first = _pull(next_trial, 1)
     if not first:
         return []
     config = first[0].config
+    slots = default_slots(config, slots, pad)
+    first += _pull(next_trial, slots - 1)
     runner = Runner(strategy or default_strategy(config.data.batch_size), chunk_size, devices)
     size = _size(len(first), slots, runner.n_shards)
     pop = Population(group_for(config, size, runner, pad))

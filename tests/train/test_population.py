@@ -7,6 +7,7 @@ import pytest
 
 from rnnlab.train import (
     Trial,
+    default_slots,
     hidden_bucket,
     program_key,
     run_queue,
@@ -252,6 +253,27 @@ def test_population_holds_only_live_trials(tiny):
     assert epochs[0] == epochs[2] == 2 and min(epochs[1], epochs[3]) > 2
     assert stats[-1]["slot_epochs"] == stats[-1]["useful"] == sum(epochs)
     assert done[:2] == ["t0", "t2"]  # reported when they ended, not at the end
+
+
+def test_large_models_at_small_batch_train_one_at_a_time_on_cpu(tiny):
+    """On CPU at batch < 8 a population of hidden bucket > 64 is measured slower per trial
+    than one model at a time, so the queue runs such trials one after another."""
+    small = tiny.override({"data.batch_size": 1, "model.hidden": 64})
+    large = small.override({"model.hidden": 65})  # bucket 96
+    assert default_slots(small, 8, backend="cpu") == 8
+    assert default_slots(large, 8, backend="cpu") == 1
+    assert default_slots(large.override({"data.batch_size": 8}), 8, backend="cpu") == 8
+    assert default_slots(large, 8, backend="gpu") == 8
+    cfg = large.override({"loop.epochs": 2, "data.options": {**tiny.data.options, "num_train": 4}})
+    trials = [Trial(cfg.override({"optim.lr": lr}), i, f"t{i}") for i, lr in enumerate([0.1, 0.2])]
+    queue, seen, stats = list(trials), [], []
+    run_queue(
+        lambda: queue.pop(0) if queue else None,
+        slots=8,
+        on_epoch=lambda t, rec: seen.append(t.key),
+        progress=stats.append,
+    )
+    assert seen == ["t0", "t0", "t1", "t1"] and stats[-1]["slot_epochs"] == 4
 
 
 def test_queue_refuses_another_structure(tiny):
