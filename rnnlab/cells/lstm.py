@@ -159,6 +159,7 @@ class LSTM:
     hidden_size: int
     spec: LSTMSpec = LSTMSpec()
     additive_update = True  # update uses u and v only through u + v
+    gate_recurrence_in_R = False  # FGR: gates_{t-1} @ R_gates is part of v (fuse_recurrence)
 
     @property
     def n_blocks(self) -> int:
@@ -197,13 +198,27 @@ class LSTM:
     def recurrent_input(carry: Carry) -> Array:
         return carry[1]
 
+    def fuse_recurrence(self, params: Params) -> tuple[LSTM, Params]:
+        """Under FGR, the same cell with its gate recurrence folded into R: the recurrent
+        input becomes [y_{t-1}, gates_{t-1}] and R becomes [[R], [0, R_gates]], so the layer
+        does the whole recurrence as one matmul per step and both weight gradients as one
+        matmul after the loop (unfused, dR_gates is an outer product summed at every step).
+        Other variants are returned unchanged."""
+        if not self.spec.full_gate_recurrence:
+            return self, params
+        R, R_gates = params["R"], params["R_gates"]
+        zeros = jnp.zeros((R_gates.shape[0], self.hidden_size), R.dtype)
+        fused = {k: v for k, v in params.items() if k != "R_gates"}
+        fused["R"] = jnp.concatenate([R, jnp.concatenate([zeros, R_gates], axis=1)], axis=0)
+        return _FusedGateRecurrence(self.hidden_size, self.spec), fused
+
     def update(self, params: Params, carry: Carry, u_BG: Array, v_BG: Array) -> tuple[Carry, Array]:
         spec, H = self.spec, self.hidden_size
         c_prev = carry[0]
         a_BG = u_BG + v_BG
         if spec.switchable:
             return self._switched_update(params, c_prev, a_BG)
-        if spec.full_gate_recurrence:
+        if spec.full_gate_recurrence and not self.gate_recurrence_in_R:
             a_gates = a_BG[..., H:] + carry[2] @ params["R_gates"]
             a_BG = jnp.concatenate([a_BG[..., :H], a_gates], axis=-1)
         blocks = dict(zip(("z", *spec.gates), jnp.split(a_BG, self.n_blocks, axis=-1)))
@@ -246,6 +261,17 @@ class LSTM:
         o = gate("o", a_o, c)
         y = jnp.where(on["output_activation"], jnp.tanh(c), c) * o
         return (c, y), y
+
+
+@dataclasses.dataclass(frozen=True)
+class _FusedGateRecurrence(LSTM):
+    """FGR as ``LSTM.fuse_recurrence`` returns it: r(carry) = [y, gates], R holds R_gates."""
+
+    gate_recurrence_in_R = True
+
+    @staticmethod
+    def recurrent_input(carry: Carry) -> Array:
+        return jnp.concatenate([carry[1], carry[2]], axis=-1)
 
 
 @register(

@@ -211,6 +211,8 @@ def rnn(
         cell, params, x_BTD, lengths, initial_carry, reverse, time_major
     )
     if custom_vjp:
+        if recurrent_mask is None and hasattr(cell, "fuse_recurrence"):
+            cell, params = cell.fuse_recurrence(params)  # one matmul for the whole recurrence
         carry, y_TBH = _recur_custom(
             cell, hoist, unroll, params, carry0, x_TBD, mask_TB, recurrent_mask
         )
