@@ -43,9 +43,9 @@ def default_strategy(batch_size: int, backend: str | None = None) -> Strategy:
 
 
 #: On CPU at batch < 8 a population trains faster per trial than one model at a time only for
-#: hidden sizes up to this (JSB, online updates: 1.46x at 48, 1.0-1.1x at 96 and 128, 0.65x at
-#: 184; benchmarks/README.md, 3c): each step pads every slot to the longest of the slots'
-#: sequences and streams all P models' weights through the cache, while a lone model's stay.
+#: hidden sizes up to this (JSB, online updates, P = 8: 1.58x at 48, 1.33x at 64, 1.11x at 96,
+#: 0.62x at 184; benchmarks/README.md, 3d): each step pads every slot to the longest of the
+#: slots' sequences and streams all P models' weights through the cache.
 CPU_POPULATION_MAX_HIDDEN = 64
 
 
@@ -181,6 +181,7 @@ class Group:
             self.splits.test, config.data.eval_batch_size, config.data.pad_multiple
         )
         self._inits: dict[str, Callable] = {}
+        self.trained = False  # set after its first epoch: the train step is compiled
 
     def _check_metric(self) -> None:
         """Fail before any compile or write when loop.metric is not a metric of the data."""
@@ -262,11 +263,22 @@ class Group:
 _GROUPS: dict[tuple, Group] = {}
 
 
+def _group_key(config: Config, slots: int, runner: Runner, pad: bool) -> tuple:
+    devices = () if runner.mesh is None else tuple(d.id for d in runner.mesh.devices.flat)
+    return (hparams.program_key(config, pad), slots, runner.strategy, runner.chunk_size, devices)
+
+
+def trained_group(config: Config, slots: int, runner: Runner, pad: bool = True) -> bool:
+    """Whether this process has already trained the ``Group`` of these arguments (its
+    programs are compiled)."""
+    group = _GROUPS.get(_group_key(config, slots, runner, pad))
+    return group is not None and group.trained
+
+
 def group_for(config: Config, slots: int, runner: Runner, pad: bool = True) -> Group:
     """The ``Group`` of a program, built once per process (compiled functions and data are
     reused by later runs of the same structure, as in a notebook or a sweep)."""
-    devices = () if runner.mesh is None else tuple(d.id for d in runner.mesh.devices.flat)
-    key = (hparams.program_key(config, pad), slots, runner.strategy, runner.chunk_size, devices)
+    key = _group_key(config, slots, runner, pad)
     if key not in _GROUPS:
         if len(_GROUPS) >= 16:
             _GROUPS.pop(next(iter(_GROUPS)))
@@ -346,6 +358,7 @@ class Population:
             idx_PB = np.stack([plan[i] for plan in plans])
             b = problem.population_batch(g.train_data, idx_PB, c.pad_multiple)
             self.pop = g.train_step((self.pop, g.runner.place(b), hp), ())
+        g.trained = True
 
     def end_epoch(self) -> list[tuple[int, dict]]:
         """Validation, early stopping and records: [(slot, record)] of the trials that
@@ -444,6 +457,17 @@ def _size(n: int, slots: int, shards: int) -> int:
     return -(-size // shards) * shards
 
 
+def worth_moving(seconds_E: Sequence[float], size: int, smaller: int, epochs_left: int) -> bool:
+    """Whether moving a population's live trials from ``size`` slots into ``smaller`` saves
+    time: at most ``epochs_left`` epochs, each shorter by (1 - smaller / size) of the latest
+    epoch, against compiling the smaller population, estimated as what this population's
+    first epoch took beyond its latest (``seconds_E``: its epochs so far)."""
+    if len(seconds_E) < 2:
+        return False
+    compile_seconds = max(seconds_E[0] - seconds_E[-1], 0.0)
+    return seconds_E[-1] * (1 - smaller / size) * epochs_left > compile_seconds
+
+
 def run_queue(
     next_trial: Callable[[], Trial | None],
     *,
@@ -463,8 +487,9 @@ def run_queue(
     All trials must share ``program_key``. A population holds about as many slots as it has
     trials (the next power of two, a multiple of the device count), and once the queue is
     exhausted and half its slots are free it moves its live trials into a population their
-    size, so empty slots cost little compute (a trial's numbers do not depend on its slot or
-    population size).
+    size, so empty slots cost little compute, if that pays for compiling it (``worth_moving``;
+    at once when this process has trained that size before). A trial's numbers do not depend
+    on its slot or population size.
     ``on_epoch(trial, record)`` follows each of a trial's epochs, ``on_done(trial, result)``
     its end, right after the epoch it ended in. Returns the results in the order the trials
     were taken. ``pad=False`` trains every trial at its own hidden size (all must then be
@@ -485,9 +510,12 @@ def run_queue(
     exhausted = len(first) < slots
     results: dict[int, TrialResult] = {}
     useful = total = 0
+    seconds_E: list[float] = []  # the current population's epochs
     while jax.device_get(pop.pop.active).any():
+        start = time.perf_counter()
         pop.train_epoch()
         records = pop.end_epoch()
+        seconds_E.append(time.perf_counter() - start)
         useful, total = useful + len(records), total + pop.group.slots
         for s, rec in records:
             if on_epoch is not None:
@@ -505,7 +533,12 @@ def run_queue(
         live = pop.live()
         if exhausted and live and len(live) <= pop.group.slots // 2:
             smaller = _size(len(live), slots, runner.n_shards)
-            pop = pop.moved(group_for(config, smaller, runner, pad), live)
+            left = max(pop.slots[s].trial.config.loop.epochs - pop.slots[s].epoch for s in live)
+            if trained_group(config, smaller, runner, pad) or worth_moving(
+                seconds_E, pop.group.slots, smaller, left
+            ):
+                pop = pop.moved(group_for(config, smaller, runner, pad), live)
+                seconds_E = []
         if progress is not None:
             progress({"useful": useful, "slot_epochs": total, "final": False})
     if progress is not None:

@@ -15,6 +15,7 @@ from rnnlab.train import (
     train_population,
     train_trials,
 )
+from rnnlab.train.population import worth_moving
 
 LRS = np.array([0.3, 0.05, 0.15, 0.1], np.float32)
 MOMENTA = np.array([0.9, 0.5, 0.0, 0.7], np.float32)
@@ -233,11 +234,14 @@ def test_refilled_slot_equals_trial_alone(tiny):
 
 def test_population_holds_only_live_trials(tiny):
     """Four trials offered eight slots get four; when the two with lr = 0 stop early the two
-    others move into a population of two: no slot-epoch is spent on an empty slot, and every
-    trial still equals its lone run."""
+    others move into a population of two, then one (both compiled by earlier runs, so the
+    moves are free): no slot-epoch is spent on an empty slot, and every trial still equals its
+    lone run."""
     cfg = tiny.override({"loop.patience": 1, "loop.epochs": 5})
     lrs = [0.0, 0.3, 0.0, 0.1]
     trials = [Trial(cfg.override({"optim.lr": lr}), i, f"t{i}") for i, lr in enumerate(lrs)]
+    for warm in (trials[1:3], trials[1:2]):  # populations of two and one slot
+        run_queue(lambda w=warm: w.pop(0) if w else None, strategy="chunked", chunk_size=2)
     queue, stats, done = list(trials), [], []
     got = run_queue(
         lambda: queue.pop(0) if queue else None,
@@ -274,6 +278,14 @@ def test_large_models_at_small_batch_train_one_at_a_time_on_cpu(tiny):
         progress=stats.append,
     )
     assert seen == ["t0", "t0", "t1", "t1"] and stats[-1]["slot_epochs"] == 4
+
+
+def test_a_population_moves_to_fewer_slots_when_that_pays_for_compiling():
+    # first epoch 12 s (11 s of it compiling), then 1 s: halving saves 0.5 s an epoch
+    assert not worth_moving([12.0, 1.0], 8, 4, epochs_left=8)  # 4 s saved < 11 s
+    assert worth_moving([12.0, 1.0], 8, 4, epochs_left=30)  # 15 s > 11 s
+    assert worth_moving([12.0, 1.0, 1.0], 8, 1, epochs_left=13)  # 0.875 s x 13 > 11 s
+    assert not worth_moving([12.0], 8, 1, epochs_left=100)  # no steady epoch measured yet
 
 
 def test_queue_refuses_another_structure(tiny):
