@@ -23,9 +23,9 @@ Presets:
   full   9 variants x 200 trials (1,800), the paper's protocol on all 382 chorales.
 Runtime measured here: demo 2 min 53 s wall with 2 workers on 2 quiet cores (best test NLL
 12.8 nats; 2026-12-02); smoke 134 s wall on 2 heavily shared CPU cores (mostly compiling
-two programs; validation NLL 60.6 after one epoch); quick 13 min wall with 2 workers on 2
-quiet cores (2026-12-02, benchmarks/README.md 3c), 49 min at load 4-9 before the variants
-shared programs: best test NLL
+two programs; validation NLL 60.6 after one epoch); quick 6 min wall with 2 workers on 2
+quiet cores (359.5 s; 203.5 s as a second study on the warm compilation cache; 2026-12-02,
+benchmarks/README.md 3c), 49 min at load 4-9 before the variants shared programs: best test NLL
 11.7-13.2 per variant, the learning rate 89% of the variance (paper_replications/greff2017);
 full not run.
 Expect (full): the paper's findings - no variant significantly better than vanilla; NFG and
