@@ -104,10 +104,10 @@ def prepare(
                 )
     queue.reap()
     if sweep.sampler == "random":
-        todo = plan(record["config"], sweep.space, sweep.trials, sweep.seed)
+        to_enqueue = plan(record["config"], sweep.space, sweep.trials, sweep.seed)
     else:  # proposed by the workers; failed ones get another attempt, as planned ones do
-        todo = adaptive.proposed(queue, sweep.space)
-    report = queue.enqueue(todo, sweep.space.distributions(), max_attempts=max_attempts)
+        to_enqueue = adaptive.proposed(queue, sweep.space)
+    report = queue.enqueue(to_enqueue, sweep.space.distributions(), max_attempts=max_attempts)
     return Prepared(queue, sweep.trials, report, resumed)
 
 
