@@ -37,6 +37,9 @@ JAX_ROWS = {
     "rnnlab gru_reset_after, in-loop projection, custom VJP": dict(
         hoist=False, custom_vjp=True, cell="gru_reset_after"
     ),
+    "rnnlab lstm NP, in-loop projection, custom VJP, batch split over 2 CPU devices": dict(
+        hoist=False, custom_vjp=True, devices=2
+    ),
     "flax.linen RNN(OptimizedLSTMCell)": dict(flax=True),
 }
 CUDNN_ROW = "jax.experimental.rnn.lstm (cuDNN)"  # GPU only: --gpu
@@ -70,14 +73,19 @@ def _time(step, reps: int, rep_seconds: float) -> tuple[float, list[float], floa
 
 
 def run_jax(name: str, reps: int, rep_seconds: float) -> dict:
-    import flax.linen as nn
     import jax
+
+    opts = dict(JAX_ROWS[name]) if name != CUDNN_ROW else {"cudnn": True}
+    n_devices = opts.pop("devices", 1)
+    if n_devices > 1:  # before JAX starts its backend
+        jax.config.update("jax_num_cpu_devices", n_devices)
+    import flax.linen as nn
     import jax.numpy as jnp
     import optax
 
     import rnnlab as rl
+    from rnnlab.train import data_parallel
 
-    opts = dict(JAX_ROWS[name]) if name != CUDNN_ROW else {"cudnn": True}
     x_np, y_np = _data()
     x_BTD, y_BTD = jnp.asarray(x_np), jnp.asarray(y_np)
     key = jax.random.PRNGKey(0)
@@ -119,14 +127,37 @@ def run_jax(name: str, reps: int, rep_seconds: float) -> dict:
         updates, s = tx.update(g, s, p)
         return optax.apply_updates(p, updates), s, loss
 
-    t0 = time.perf_counter()
-    compiled = jax.jit(train_step).lower(params, opt_state, x_BTD, y_BTD).compile()
-    compile_s = time.perf_counter() - t0
     state = [params, opt_state]
+    t0 = time.perf_counter()
+    if n_devices == 1:
+        compiled = jax.jit(train_step).lower(params, opt_state, x_BTD, y_BTD).compile()
 
-    def step():
-        state[0], state[1], loss = compiled(state[0], state[1], x_BTD, y_BTD)
-        loss.block_until_ready()
+        def step():
+            state[0], state[1], loss = compiled(state[0], state[1], x_BTD, y_BTD)
+            loss.block_until_ready()
+
+    else:  # data parallelism: a gradient per device, their mean applied on the first
+        devices = jax.devices()[:n_devices]
+        parts = data_parallel.split((x_np, y_np), n_devices)
+        parts = [jax.device_put(part, d) for part, d in zip(parts, devices)]
+        local = jax.jit(lambda p, xy: jax.value_and_grad(loss_fn)(p, *xy))
+
+        @jax.jit
+        def apply(p, s, outs):  # equal parts: equal weights
+            ones = [1.0] * len(outs)
+            loss = data_parallel.weighted_mean([o[0] for o in outs], ones)
+            grads = data_parallel.weighted_mean([o[1] for o in outs], ones)
+            updates, s = tx.update(grads, s, p)
+            return optax.apply_updates(p, updates), s, loss
+
+        def step():
+            outs = data_parallel.map_devices(local, devices, state[0], parts)
+            state[0], state[1], loss = apply(state[0], state[1], outs)
+            loss.block_until_ready()
+
+        step()  # compiles both programs
+        state[:] = [params, opt_state]
+    compile_s = time.perf_counter() - t0
 
     median, times, cpu = _time(step, reps, rep_seconds)
     return dict(name=name, compile_s=compile_s, median_ms=median, times=times, cpu_ms=cpu)

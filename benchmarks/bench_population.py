@@ -103,7 +103,7 @@ def jax_population(P: int, B: int, strategy: str, min_time: float, reps: int) ->
             pop.assign(i, Trial(config, seed))
         pops.append(pop)
     plan = problem.epoch_plan(group.splits.train, B, 0, 0, None)[0]
-    batch = runner.place(problem.population_batch(group.train_data, np.stack([plan] * size), T))
+    batch = group.place(problem.population_batch(group.train_data, np.stack([plan] * size), T))
     hps = [pop._hparams() for pop in pops]
 
     def run():

@@ -89,6 +89,14 @@ def add_train_subparser(subparsers: Any) -> None:
     p.add_argument("--print-config", action="store_true", help="print the config and exit")
     p.add_argument("--wandb", action="store_true", help="log to Weights & Biases")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--devices",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split each batch over N devices (on CPU, N XLA CPU devices: N cores); "
+        "data.batch_size must be a multiple of N",
+    )
     p.set_defaults(func=run_train, parser=p)
 
     e = subparsers.add_parser(
@@ -112,12 +120,36 @@ def run_train(args: argparse.Namespace) -> int:
     from rnnlab.train.run import train
 
     try:
-        result = train(config, args.workdir, overwrite=args.overwrite)
+        devices = _devices(args.devices, config.data.batch_size)
+        result = train(config, args.workdir, overwrite=args.overwrite, devices=devices)
     except (ValueError, TypeError, FileNotFoundError) as err:
         fail(args, err)
     keys = ("best_metric", "best_epoch", "diverged", "epochs_trained", "valid", "test", "seconds")
     print(json.dumps({k: v for k, v in result.summary().items() if k in keys}, indent=1))
     return 0
+
+
+def _devices(n: int, batch_size: int) -> tuple:
+    """The first ``n`` devices for data parallelism (() for one), checked against the batch."""
+    if n < 1:
+        raise ValueError(f"--devices must be at least 1, got {n}.")
+    if n == 1:
+        return ()
+    if batch_size % n:
+        raise ValueError(
+            f"data.batch_size {batch_size} does not split over --devices {n}; "
+            f"use a batch size that is a multiple of {n}."
+        )
+    import jax
+
+    try:
+        jax.config.update("jax_num_cpu_devices", n)  # before JAX starts; no effect off CPU
+    except RuntimeError:  # JAX already started in this process: it has what it has
+        pass
+    found = jax.devices()
+    if len(found) < n:
+        raise ValueError(f"--devices {n}, but JAX sees {len(found)}: {found}.")
+    return tuple(found[:n])
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -9,7 +9,9 @@ slot follows its own trial's epochs (data order from (trial seed, trial epoch)),
 trial's numbers equal training it alone, whichever slot and whichever moment it starts in.
 
 How the S slots are laid out is a ``Strategy``: ``vmap``, ``map`` (``lax.map``) or
-``chunked``; ``devices`` shards the slot axis over devices with ``jax.shard_map``.
+``chunked``; ``devices`` shards the slot axis over devices with ``jax.shard_map``, and a
+lone model whose batch splits evenly over them trains data-parallel instead
+(``rnnlab.train.data_parallel``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from jax.sharding import PartitionSpec as PS
 
 from rnnlab import data
 from rnnlab.models.config import ModelConfig
-from rnnlab.train import hparams, optim, padding, problem, step, variants
+from rnnlab.train import data_parallel, hparams, optim, padding, problem, step, variants
 from rnnlab.train.config import Config, Strategy
 
 Array = jax.Array
@@ -108,23 +110,40 @@ class Runner:
             choices = ", ".join(s.value for s in Strategy)
             raise ValueError(f"unknown strategy {strategy!r}; choose one of {choices}.") from None
         self.chunk_size = chunk_size
+        self.devices = tuple(devices)
         self.mesh = Mesh(np.asarray(devices), ("pop",)) if len(devices) else None
 
     @property
     def n_shards(self) -> int:
         return 1 if self.mesh is None else self.mesh.size
 
-    def place(self, tree: Any) -> Any:
+    def round_slots(self, size: int, batch_size: int) -> int:
+        """``size`` slots rounded up to a multiple of the device count, except for one model
+        whose batch splits evenly over several devices: it trains data-parallel."""
+        n = self.n_shards
+        if size == 1 and n > 1 and batch_size % n == 0:
+            return 1
+        return -(-size // n) * n
+
+    def data_parallel(self, slots: int) -> bool:
+        """Whether a population of ``slots`` is one model with its batch split over the
+        devices (its state lives on the first device)."""
+        return slots == 1 and self.n_shards > 1
+
+    def place(self, tree: Any, slots: int) -> Any:
         if self.mesh is None:
             return jax.tree.map(jnp.asarray, tree)
+        if self.data_parallel(slots):
+            return jax.device_put(tree, self.devices[0])
         return jax.device_put(tree, NamedSharding(self.mesh, PS("pop")))
 
     def compile(self, f: Callable, slots: int) -> Callable:
         """g(trial_args: tuple, shared_args: tuple) -> stacked per-trial outputs."""
         strategy, chunk = self.strategy, self.chunk_size
+        one_model = slots == 1 and (self.mesh is None or self.data_parallel(slots))
 
         def batched(trial_args, shared):
-            if slots == 1 and self.mesh is None:  # one model: no population axis to map
+            if one_model:  # no population axis to map
                 one = f(*jax.tree.map(lambda a: a[0], trial_args), *shared)
                 return jax.tree.map(lambda a: a[None], one)
             if strategy is Strategy.VMAP:
@@ -132,7 +151,7 @@ class Runner:
             size = chunk if strategy is Strategy.CHUNKED else None
             return jax.lax.map(lambda t: f(*t, *shared), trial_args, batch_size=size)
 
-        if self.mesh is not None:
+        if self.mesh is not None and not one_model:
             batched = jax.shard_map(
                 batched,
                 mesh=self.mesh,
@@ -169,7 +188,12 @@ class Group:
         self._check_metric()
         self.slots, self.runner = slots, runner
         p = self.program
-        self.train_step = runner.compile(lambda st, b, hp: step.train_step(p, st, b, hp)[0], slots)
+        if runner.data_parallel(slots):
+            self.train_step = _data_parallel_step(p, runner.devices)
+        else:
+            self.train_step = runner.compile(
+                lambda st, b, hp: step.train_step(p, st, b, hp)[0], slots
+            )
         self.epoch_end = runner.compile(lambda st, m: step.epoch_end(p, st, m), slots)
         self.evaluate_fn = runner.compile(
             lambda st, b, best: step.eval_step(p, step.eval_params(st, best), b), slots
@@ -182,6 +206,15 @@ class Group:
         )
         self._inits: dict[str, Callable] = {}
         self.trained = False  # set after its first epoch: the train step is compiled
+
+    def place(self, tree: Any) -> Any:
+        """``tree`` (stacked over this group's slots) on its devices."""
+        return self.runner.place(tree, self.slots)
+
+    def place_batch(self, batch: problem.Batch) -> Any:
+        """A training batch as ``train_step`` takes it (kept on the host when it is split
+        over devices, so each part is copied once, to its own device)."""
+        return batch if self.runner.data_parallel(self.slots) else self.place(batch)
 
     def _check_metric(self) -> None:
         """Fail before any compile or write when loop.metric is not a metric of the data."""
@@ -260,6 +293,41 @@ class Group:
         return {k: v / count for k, v in sums.items()}
 
 
+def _unstack(tree: Any) -> Any:
+    return jax.tree.map(lambda a: a[0], tree)
+
+
+def _stack(tree: Any) -> Any:
+    return jax.tree.map(lambda a: a[None], tree)
+
+
+def _data_parallel_step(program: step.Program, devices: Sequence) -> Callable:
+    """The train step of one model (slot axis of size 1) with each batch split over
+    ``devices``: a gradient per device, their count-weighted mean applied on the first
+    (``rnnlab.train.data_parallel``); called as a compiled population step."""
+
+    def local(shared, part):
+        (state, hp), (batch, shard) = shared, part
+        return step.gradients(program, _unstack(state), _unstack(batch), _unstack(hp), shard)
+
+    def apply(state, hp, outs):
+        loss = data_parallel.weighted_mean([o[0] for o in outs], [o[2] for o in outs])
+        grads = data_parallel.weighted_mean([o[1] for o in outs], [o[2] for o in outs])
+        return _stack(step.apply_gradients(program, _unstack(state), loss, grads, _unstack(hp)))
+
+    local_jit, apply_jit = jax.jit(local), jax.jit(apply)
+
+    def train_step(args, shared=()):
+        state, batch, hp = args
+        parts = data_parallel.split(batch, len(devices), axis=1)
+        parts = [(b, np.int32(d)) for d, b in enumerate(parts)]
+        needed = state._replace(opt_state=None, best_params=None)  # what the gradient reads
+        outs = data_parallel.map_devices(local_jit, devices, (needed, hp), parts)
+        return apply_jit(state, hp, outs)
+
+    return train_step
+
+
 _GROUPS: dict[tuple, Group] = {}
 
 
@@ -327,7 +395,7 @@ class Population:
         if self.pop is None:
             stacked = jax.tree.map(lambda x: np.stack([x] * self.group.slots), state)
             stacked = stacked._replace(active=np.zeros(self.group.slots, bool))
-            self.pop = self.group.runner.place(stacked)
+            self.pop = self.group.place(stacked)
         self.pop = _put_jit(self.pop, s, jax.tree.map(jnp.asarray, state))
         self.hp[s] = hparams.of(trial.config)
         self.slots[s] = _Slot(trial, self.taken)
@@ -335,7 +403,7 @@ class Population:
 
     def _hparams(self) -> hparams.HParams:
         filler = next(h for h in self.hp if h is not None)
-        return self.group.runner.place(hparams.stack([h or filler for h in self.hp]))
+        return self.group.place(hparams.stack([h or filler for h in self.hp]))
 
     def train_epoch(self) -> None:
         """One epoch of every slot, each on its own trial's plan."""
@@ -357,7 +425,7 @@ class Population:
         for i in range(g.program.steps_per_epoch):
             idx_PB = np.stack([plan[i] for plan in plans])
             b = problem.population_batch(g.train_data, idx_PB, c.pad_multiple)
-            self.pop = g.train_step((self.pop, g.runner.place(b), hp), ())
+            self.pop = g.train_step((self.pop, g.place_batch(b), hp), ())
         g.trained = True
 
     def end_epoch(self) -> list[tuple[int, dict]]:
@@ -368,7 +436,7 @@ class Population:
         loss = jax.device_get(self.pop.loss_sum / jnp.maximum(self.pop.loss_steps, 1))
         valid = g.evaluate(self.pop, g.valid, best=False)
         metric = valid[g.config.loop.metric]
-        self.pop = g.epoch_end((self.pop, g.runner.place(np.asarray(metric, np.float32))), ())
+        self.pop = g.epoch_end((self.pop, g.place(np.asarray(metric, np.float32))), ())
         out = []
         for s, slot in enumerate(self.slots):
             if slot is None or not before[s]:
@@ -399,7 +467,7 @@ class Population:
         idx = np.asarray(slots + [slots[0]] * (group.slots - len(slots)))
         state = jax.tree.map(lambda a: np.asarray(a)[idx], jax.device_get(self.pop))
         active = np.asarray(state.active) & (np.arange(group.slots) < len(slots))
-        new.pop = group.runner.place(state._replace(active=active))
+        new.pop = group.place(state._replace(active=active))
         new.slots = [self.slots[s] for s in slots] + [None] * (group.slots - len(slots))
         new.hp = [self.hp[s] for s in slots] + [None] * (group.slots - len(slots))
         new.taken = self.taken
@@ -450,11 +518,11 @@ def _pull(next_trial: Callable[[], Trial | None], n: int) -> list[Trial]:
     return out
 
 
-def _size(n: int, slots: int, shards: int) -> int:
+def _size(n: int, slots: int, runner: Runner, batch_size: int) -> int:
     """Slots of a population for ``n`` trials: the next power of two (so one structure
-    compiles at most log2(slots) + 1 programs), at most ``slots``, a multiple of ``shards``."""
-    size = min(1 << max(n - 1, 0).bit_length(), slots)
-    return -(-size // shards) * shards
+    compiles at most log2(slots) + 1 programs), at most ``slots``, rounded for the devices
+    (``Runner.round_slots``)."""
+    return runner.round_slots(min(1 << max(n - 1, 0).bit_length(), slots), batch_size)
 
 
 def worth_moving(seconds_E: Sequence[float], size: int, smaller: int, epochs_left: int) -> bool:
@@ -503,7 +571,8 @@ def run_queue(
     slots = default_slots(config, slots, pad)
     first += _pull(next_trial, slots - 1)
     runner = Runner(strategy or default_strategy(config.data.batch_size), chunk_size, devices)
-    size = _size(len(first), slots, runner.n_shards)
+    batch_size = config.data.batch_size
+    size = _size(len(first), slots, runner, batch_size)
     pop = Population(group_for(config, size, runner, pad))
     for s, t in enumerate(first):
         pop.assign(s, t)
@@ -532,7 +601,7 @@ def run_queue(
                 pop.assign(s, t)
         live = pop.live()
         if exhausted and live and len(live) <= pop.group.slots // 2:
-            smaller = _size(len(live), slots, runner.n_shards)
+            smaller = _size(len(live), slots, runner, batch_size)
             left = max(pop.slots[s].trial.config.loop.epochs - pop.slots[s].epoch for s in live)
             if trained_group(config, smaller, runner, pad) or worth_moving(
                 seconds_E, pop.group.slots, smaller, left

@@ -230,7 +230,7 @@ def run_trials(
     config = trials[0].config
     runner = Runner(strategy or default_strategy(config.data.batch_size), chunk_size, devices)
     P = len(trials)
-    slots = -(-P // runner.n_shards) * runner.n_shards
+    slots = runner.round_slots(P, config.data.batch_size)
     group = group_for(config, slots, runner)  # checks data, model, metric before any write
     pop = Population(group)
     for i, t in enumerate(trials):
@@ -245,7 +245,7 @@ def run_trials(
                 rounds = manager.latest()
                 state = manager.restore(jax.device_get(pop.pop))
                 state = step.resume(state, config.loop.epochs, config.loop.patience)
-                pop.pop = runner.place(state)
+                pop.pop = group.place(state)
     log = _Log(config, workdir, P)
     if rounds:
         epochs = jax.device_get(pop.pop.epoch)
@@ -349,5 +349,5 @@ def evaluate(workdir: str | os.PathLike, split: str = "test") -> dict[str, float
     batches = problem.eval_batches(
         getattr(group.splits, split), config.data.eval_batch_size, config.data.pad_multiple
     )
-    metrics = group.evaluate(group.runner.place(state), batches, best=True)
+    metrics = group.evaluate(group.place(state), batches, best=True)
     return {k: float(v[0]) for k, v in metrics.items()}

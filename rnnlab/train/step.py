@@ -129,13 +129,15 @@ def _where(c: Array, new: Any, old: Any) -> Any:
     return jax.tree.map(lambda n, o: jnp.where(c, n, o), new, old)
 
 
-def train_step(
-    program: Program, state: TrainState, batch: Batch, hp: HParams
-) -> tuple[TrainState, dict[str, Array]]:
-    """One optimiser step on ``batch``, masked by ``active``; flags divergence."""
-    c = program.config
+def gradients(
+    program: Program, state: TrainState, batch: Batch, hp: HParams, shard: int | None = None
+) -> tuple[Array, Any, Array]:
+    """(mean loss, its gradient, the count it is a mean over) on ``batch``. ``shard`` names
+    a part of a batch split over devices: its dropout and noise draw their own keys."""
     x = model_inputs(program, batch.x)
     k_drop, k_noise = jax.random.split(jax.random.fold_in(state.key, state.step))
+    if shard is not None:
+        k_drop, k_noise = jax.random.fold_in(k_drop, shard), jax.random.fold_in(k_noise, shard)
 
     def loss_fn(params):
         out = program.model.apply(
@@ -149,6 +151,15 @@ def train_step(
         return program.objective.metrics(out, batch.y, batch.lengths, batch.y_lengths)["loss"]
 
     loss, grads = jax.value_and_grad(loss_fn)(state.params)
+    count = program.objective.count(batch.y, batch.lengths, batch.y_lengths)
+    return loss, grads, count
+
+
+def apply_gradients(
+    program: Program, state: TrainState, loss: Array, grads: Any, hp: HParams
+) -> TrainState:
+    """The optimiser step with ``grads`` of ``loss``, masked by ``active``; flags divergence."""
+    c = program.config
     grads = jax.tree.map(jnp.multiply, grads, state.grad_mask)
     total = program.steps_per_epoch * c.loop.epochs  # only warmup_cosine reads it
     factor = optim.schedule(c.optim, total, program.steps_per_epoch)(state.step) * state.lr_scale
@@ -157,7 +168,7 @@ def train_step(
     params = optax.apply_updates(state.params, updates)
     ok = jnp.isfinite(loss) & _all_finite(params)
     go = state.active & ok
-    new = state._replace(
+    return state._replace(
         params=_where(go, params, state.params),
         opt_state=_where(go, opt_state, state.opt_state),
         step=state.step + go.astype(jnp.int32),
@@ -166,7 +177,14 @@ def train_step(
         loss_sum=state.loss_sum + jnp.where(go, loss, 0.0),
         loss_steps=state.loss_steps + go.astype(jnp.int32),
     )
-    return new, {"loss": loss}
+
+
+def train_step(
+    program: Program, state: TrainState, batch: Batch, hp: HParams
+) -> tuple[TrainState, dict[str, Array]]:
+    """One optimiser step on ``batch``, masked by ``active``; flags divergence."""
+    loss, grads, _ = gradients(program, state, batch, hp)
+    return apply_gradients(program, state, loss, grads, hp), {"loss": loss}
 
 
 def eval_step(program: Program, params: Any, batch: Batch) -> dict[str, Array]:

@@ -114,6 +114,9 @@ def test_bad_input_is_one_line_before_any_work(tmp_path, capsys):
         (["--set", "loop.metric=nope"], "loop.metric 'nope' is not a metric of sine"),
         (["--set", "model.scan=par"], "ModelConfig.scan must be one of"),
         (["--cell", "lstmm"], "unknown cell 'lstmm'"),
+        (["--devices", "3"], "data.batch_size 32 does not split over --devices 3"),
+        (["--devices", "0"], "--devices must be at least 1"),
+        (["--devices", "4"], "--devices 4, but JAX sees 1"),
     ]
     for args, message in cases:
         with pytest.raises(SystemExit) as e:
