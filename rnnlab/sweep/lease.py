@@ -180,36 +180,41 @@ class Queue:
 
     # --- claim / renew / finish ------------------------------------------------------------
 
-    def next_group(self) -> str | None:
-        """The program group of the first WAITING trial in plan order, preferring groups no
-        worker is running (so workers compile different programs at the same time)."""
-        from optuna.trial import TrialState
-
-        waiting = sorted(self.trials((TrialState.WAITING,)), key=_order)
-        if not waiting:
-            return None
-        running = {t.user_attrs.get("group") for t in self.trials((TrialState.RUNNING,))}
-        idle = (t for t in waiting if t.user_attrs.get("group") not in running)
-        return next(idle, waiting[0]).user_attrs.get("group")
-
-    def claim(self, group: str | None = None) -> Any | None:
-        """Take the first WAITING trial (of ``group``, if given) under a fresh lease; None if
-        there is none."""
-        from optuna.exceptions import UpdateFinishedTrialError
+    def claim_next(self) -> Any | None:
+        """Take, under one lock, the first WAITING trial in plan order of a program group no
+        worker is running (so workers starting together compile different programs), else
+        of any group; None if nothing waits."""
         from optuna.trial import TrialState
 
         with self.lock():
             waiting = sorted(self.trials((TrialState.WAITING,)), key=_order)
-            for t in waiting:
-                if group is not None and t.user_attrs.get("group") != group:
+            running = {t.user_attrs.get("group") for t in self.trials((TrialState.RUNNING,))}
+            idle = [t for t in waiting if t.user_attrs.get("group") not in running]
+            return self._take(idle + [t for t in waiting if t not in idle])
+
+    def claim(self, group: str) -> Any | None:
+        """Take the first WAITING trial of ``group`` under a fresh lease; None if there is
+        none."""
+        from optuna.trial import TrialState
+
+        with self.lock():
+            waiting = sorted(self.trials((TrialState.WAITING,)), key=_order)
+            return self._take([t for t in waiting if t.user_attrs.get("group") == group])
+
+    def _take(self, candidates: Sequence[Any]) -> Any | None:
+        """Mark the first claimable of ``candidates`` RUNNING with this owner's lease (call
+        under ``lock()``)."""
+        from optuna.exceptions import UpdateFinishedTrialError
+        from optuna.trial import TrialState
+
+        for t in candidates:
+            try:
+                if not self.storage.set_trial_state_values(t._trial_id, TrialState.RUNNING):
                     continue
-                try:
-                    if not self.storage.set_trial_state_values(t._trial_id, TrialState.RUNNING):
-                        continue
-                except UpdateFinishedTrialError:
-                    continue
-                self._write_lease(t._trial_id)
-                return t
+            except UpdateFinishedTrialError:
+                continue
+            self._write_lease(t._trial_id)
+            return t
         return None
 
     def _write_lease(self, trial_id: int) -> None:

@@ -111,14 +111,14 @@ class Worker:
                 self.queue.reap()
                 if self.proposer is not None:
                     self.proposer.fill(self.queue, self.slots)
-                group = self.queue.next_group()
-                if group is None:
+                first = self.queue.claim_next()
+                if first is None:
                     if not self._others_running():
                         break
                     time.sleep(self.poll_seconds)
                     continue
                 try:
-                    self._run_group(group)
+                    self._run_group(first)
                     errors = 0
                 except Exception as e:  # the executor failed: its trials are failed, named
                     errors += 1
@@ -160,13 +160,20 @@ class Worker:
                 self.queue.reap()
                 last_reap = time.monotonic()
 
-    def _run_group(self, group: str) -> None:
+    def _run_group(self, claimed: Any) -> None:
+        """Train ``claimed`` (a trial this worker holds) and the trials of its program group
+        that it claims while slots free up."""
+        group = claimed.user_attrs.get("group")
+        pending = [claimed]
         first: dict[str, Any] = {}  # params of the group's first trial: its cell fills first
 
         def next_trial() -> Any:
-            if self._stop.is_set():
+            if pending:
+                ft = pending.pop()
+            elif self._stop.is_set():
                 return None
-            ft = self.queue.claim(group)
+            else:
+                ft = self.queue.claim(group)
             if ft is None and self.proposer is not None:
                 if self.proposer.fill(self.queue, self.slots, prefer=first or None):
                     ft = self.queue.claim(group)
@@ -192,7 +199,13 @@ class Worker:
                 self.tracker.start(attrs["key"], settings)
             return trial
 
-        self.executor(next_trial, slots=self.slots, on_epoch=self._on_epoch, on_done=self._on_done)
+        try:
+            self.executor(
+                next_trial, slots=self.slots, on_epoch=self._on_epoch, on_done=self._on_done
+            )
+        finally:
+            if pending:  # the executor failed before taking it: give it back untouched
+                self.queue.release([claimed._trial_id], "its worker's executor never took it")
         self._fail_inflight("the executor returned without finishing the trial")
 
     # --- callbacks -----------------------------------------------------------------------------

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import optuna
 import pytest
@@ -118,7 +120,7 @@ def test_worker_runs_the_study_to_the_planned_end(sqlite_spec, sweep, tmp_path):
 def test_a_stale_lease_is_failed_and_requeued_with_the_same_config(spec, sweep):
     prep = prepare(spec, sweep, "s", lease_seconds=0.5)
     q = prep.queue
-    t = q.claim()
+    t = q.claim_next()
     assert t is not None
     lease = q.storage.get_trial(t._trial_id).system_attrs[LEASE_ATTR]
     assert lease["owner"] == q.owner
@@ -142,26 +144,42 @@ def test_a_stale_lease_is_failed_and_requeued_with_the_same_config(spec, sweep):
 
 
 def test_workers_start_on_different_program_groups(spec, sweep):
-    """The next group is the first waiting one that no worker runs (so two workers compile
+    """A claim takes the first waiting trial of a group no worker runs (so two workers compile
     different programs), falling back to a running group when all others are done."""
     q = prepare(spec, sweep, "s").queue
     groups = [t.user_attrs["group"] for t in sorted(q.trials(), key=lambda t: t.number)]
-    first = q.next_group()
+    first = q.claim_next().user_attrs["group"]
     assert first == groups[0]
-    t = q.claim(first)
-    assert t.user_attrs["group"] == first
-    second = q.next_group()
+    other = Queue(spec, q.storage, "s")
+    second = other.claim_next().user_attrs["group"]
     assert second != first and second == next(g for g in groups if g != first)
     for u in q.trials((TrialState.WAITING,)):
         if u.user_attrs["group"] != first:
             q.storage.set_trial_state_values(u._trial_id, TrialState.COMPLETE, [1.0])
-    assert q.next_group() == first  # only the running group has waiting trials left
+    assert other.claim_next().user_attrs["group"] == first  # only the running group is left
+
+
+def test_workers_claiming_at_the_same_moment_take_different_groups(spec, sweep):
+    """Choosing the group and claiming its trial is one locked step: workers that start
+    together never both take the first group."""
+    q = prepare(spec, sweep, "s").queue
+    queues = [Queue(spec, q.storage, "s") for _ in range(4)]
+    barrier = threading.Barrier(len(queues))
+
+    def claim(queue):
+        barrier.wait()
+        return queue.claim_next().user_attrs["group"]
+
+    with ThreadPoolExecutor(len(queues)) as pool:
+        taken = list(pool.map(claim, queues))
+    n_groups = len({t.user_attrs["group"] for t in q.trials()})
+    assert len(set(taken)) == min(len(queues), n_groups), taken
 
 
 def test_a_dead_owner_on_this_host_is_reaped_at_once(sqlite_spec, sweep):
     prep = prepare(sqlite_spec, sweep, "s", lease_seconds=600)
     q = prep.queue
-    t = q.claim()
+    t = q.claim_next()
     host = q.owner.rsplit(":", 2)[0]
     q.storage.set_trial_system_attr(
         t._trial_id, LEASE_ATTR, {"owner": f"{host}:999999:1", "until": time.time() + 600}
