@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: setup test test-examples test-slow lint format demo bench clean
+.PHONY: setup test test-examples test-slow lint format demo bench bench-all clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench: setup
 	$(BIN)/python benchmarks/bench_lstm.py
 	$(BIN)/python benchmarks/bench_population.py --quick
 	$(BIN)/python benchmarks/bench_scan.py
+
+bench-all: setup
+	$(BIN)/pip install -q -e ".[bench]"
+	PYTHON=$(BIN)/python bash benchmarks/all.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
