@@ -8,6 +8,7 @@ sequence of a padded batch alone, on its valid part only.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -142,6 +143,17 @@ def test_reverse_within_lengths():
     np.testing.assert_array_equal(np.asarray(twice), np.asarray(x))  # an involution
     np.testing.assert_array_equal(
         np.asarray(rl.reverse_within_lengths(x, None)), np.asarray(x)[::-1]
+    )
+
+
+def test_step_noise_does_not_depend_on_padding():
+    key = jax.random.PRNGKey(5)
+    long, short = rl.recurrent.step_normal(key, (3, 9, 2)), rl.recurrent.step_normal(key, (3, 4, 2))
+    np.testing.assert_array_equal(np.asarray(long)[:, :4], np.asarray(short))
+    assert float(jnp.abs(long[0] - long[1]).max()) > 0  # rows get their own noise
+    np.testing.assert_array_equal(  # batch 1: the plain draw (earlier runs unchanged)
+        np.asarray(rl.recurrent.step_normal(key, (1, 9, 2))),
+        np.asarray(jax.random.normal(key, (1, 9, 2))),
     )
 
 
@@ -315,6 +327,47 @@ def test_vmap_population_jit_grad_equals_loop(cid, name, opts):
             arr[idx] = old
             fd = (up - down) / (2 * eps)
             assert float(grads[key][(k, *idx)]) == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+def test_steps_bound_is_one_trip_count_for_all_batched_rows():
+    """Under vmap the loop bound is the longest length over every row (one trip count, so
+    the vmapped loop needs no per-row predicate)."""
+    bound = rl.recurrent.scan.steps_bound
+    lengths_PB = jnp.asarray([[3, 1], [6, 2], [0, 0]])
+    assert int(bound(lengths_PB[0])) == 3
+    np.testing.assert_array_equal(np.asarray(jax.vmap(bound)(lengths_PB)), [6, 6, 6])
+    cell = make_cell("lstm", {}, H)
+    params, x_PBTD = random_params(cell, 1, D), jnp.stack([_x(2, b=2)] * 3)
+    run = jax.vmap(lambda x, n: rl.rnn(cell, params, x, lengths=n)[0])
+    text = str(jax.make_jaxpr(run)(x_PBTD, lengths_PB))
+    assert "while" in text and "reduce_or" not in text
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru"])
+def test_vmap_over_batches_of_other_lengths_equals_each_alone(name):
+    """Members with their own batches and lengths (all shorter than T, one all padding),
+    run as one vmapped program whose loops stop at the longest of all, equal each member run
+    alone, forward and backward (custom VJP), with the loops over all T steps (autodiff)."""
+    cell = make_cell(name, {}, H)
+    params = random_params(cell, 30, D)
+    x_PBTD = jnp.stack([_x(31 + k) for k in range(3)])
+    lengths_PB = jnp.asarray([[5, 2, 1], [3, 3, 0], [0, 0, 0]])
+    w = np.random.default_rng(34).normal(size=(B, T, H))
+
+    def loss(params, x, lengths, custom_vjp):
+        y, carry = rl.rnn(cell, params, x, lengths=lengths, custom_vjp=custom_vjp)
+        return jnp.sum(y * w) + jnp.sum(cell.recurrent_input(carry))
+
+    grad = jax.value_and_grad(loss)
+    batched = jax.jit(jax.vmap(partial(grad, custom_vjp=True), in_axes=(None, 0, 0)))
+    values, grads = batched(params, x_PBTD, lengths_PB)
+    alone = jax.jit(grad, static_argnums=3)
+    for k in range(3):
+        value, g = alone(params, x_PBTD[k], lengths_PB[k], False)
+        assert float(values[k]) == pytest.approx(float(value), rel=1e-12)
+        for key in g:
+            np.testing.assert_allclose(np.asarray(grads[key][k]), np.asarray(g[key]), **TOL)
+    assert all(float(jnp.abs(grads[key][2]).max()) == 0.0 for key in grads)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,13 +22,12 @@ from __future__ import annotations
 from typing import Any
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 from rnnlab import cells
 from rnnlab.cells.base import Array, Cell
 from rnnlab.models.config import ModelConfig
-from rnnlab.recurrent import Recurrent, Scan
+from rnnlab.recurrent import Recurrent, Scan, step_normal
 
 PER_STEP_HEADS = ("next_step", "framewise", "ctc", "regression")
 SEQUENCE_HEADS = ("sequence", "sequence_regression")
@@ -106,7 +105,7 @@ class SequenceModel(nn.Module):
         if self.pool not in ("last", "mean"):
             raise ValueError(f"pool must be 'last' or 'mean', got {self.pool!r}.")
         if not deterministic:
-            noise = jax.random.normal(self.make_rng("noise"), x_BTD.shape, x_BTD.dtype)
+            noise = step_normal(self.make_rng("noise"), x_BTD.shape, x_BTD.dtype)
             x_BTD = x_BTD + jnp.asarray(noise_std, x_BTD.dtype) * noise
             if self.input_dropout > 0.0:
                 x_BTD = nn.Dropout(self.input_dropout)(x_BTD, deterministic=False)

@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 from rnnlab.cells.base import Array
 from rnnlab.cells.convlstm import ConvLSTM, conv_lstm
+from rnnlab.recurrent.sequence import step_normal
 
 
 class FramePredictor(nn.Module):
@@ -57,7 +57,7 @@ class FramePredictor(nn.Module):
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
         if not deterministic:
-            noise = jax.random.normal(self.make_rng("noise"), x_BTHWC.shape, x_BTHWC.dtype)
+            noise = step_normal(self.make_rng("noise"), x_BTHWC.shape, x_BTHWC.dtype)
             x_BTHWC = x_BTHWC + jnp.asarray(noise_std, x_BTHWC.dtype) * noise
         h = x_BTHWC
         for layer in range(self.num_layers):

@@ -9,7 +9,7 @@
 from rnnlab.recurrent.layer import Recurrent, Scan
 from rnnlab.recurrent.parallel import linear_scan, parallel_rnn, sequential_linear_scan
 from rnnlab.recurrent.scan import default_hoist, rnn
-from rnnlab.recurrent.sequence import reverse_within_lengths
+from rnnlab.recurrent.sequence import reverse_within_lengths, step_normal
 
 __all__ = [
     "Recurrent",
@@ -20,4 +20,5 @@ __all__ = [
     "reverse_within_lengths",
     "rnn",
     "sequential_linear_scan",
+    "step_normal",
 ]

@@ -14,7 +14,10 @@ Defaults per backend come from ``benchmarks/bench_lstm.py`` (see benchmarks/READ
 
 Padding. Batches are right-padded with integer ``lengths``. Outputs are exactly zero past each
 length; the returned carry is the one at each sequence's last valid step (the carry simply
-stops changing, so no history is stored); ``reverse`` reverses within each length.
+stops changing, so no history is stored); ``reverse`` reverses within each length. With the
+hand-written backward pass and ``lengths``, both loops stop after the longest length
+(``steps_bound``): steps where every sequence is padding change nothing, so they are skipped,
+and one compiled program serves every padded time size up to T at the cost of its real steps.
 """
 
 from __future__ import annotations
@@ -35,6 +38,46 @@ _PROJECTION_KEYS = ("W", "b", "R")
 def default_hoist() -> bool:
     """Hoist the input projection on accelerators; keep it in the loop on CPU (measured)."""
     return jax.default_backend() != "cpu"
+
+
+@jax.custom_batching.custom_vmap
+def steps_bound(lengths_B: Array) -> Array:
+    """The time steps a loop must run: the longest of ``lengths_B``. Under ``vmap`` it is the
+    longest over all the batched rows, left unbatched: a batched trip count would make the
+    loop select between old and new values of its whole state at every step."""
+    return jnp.max(lengths_B, initial=0)
+
+
+@steps_bound.def_vmap
+def _steps_bound_vmap(axis_size: int, in_batched: list, lengths: Array) -> tuple[Array, bool]:
+    del axis_size, in_batched
+    return jnp.max(lengths, initial=0), False
+
+
+def scan_steps(body, carry: Any, xs: Any, steps: Array | None, *, reverse=False, unroll=1):
+    """``lax.scan(body, carry, xs, reverse=reverse)`` over only the first ``steps`` of the T
+    steps of ``xs`` (in reverse from ``steps - 1``); the outputs of the skipped steps are
+    zeros. Exact when the skipped steps leave the carry as it is and output zeros (all rows
+    padding). ``steps=None`` or ``unroll > 1`` runs all T steps with ``lax.scan``."""
+    if steps is None or unroll != 1:
+        return jax.lax.scan(body, carry, xs, reverse=reverse, unroll=unroll)
+    T = jax.tree.leaves(xs)[0].shape[0]
+    at = lambda t: jax.tree.map(lambda a: jax.lax.dynamic_index_in_dim(a, t, 0, False), xs)  # noqa: E731
+    out_shapes = jax.tree.leaves(jax.eval_shape(body, carry, at(0))[1])
+    ys0 = [jnp.zeros((T, *o.shape), o.dtype) for o in out_shapes]
+    treedef = []
+
+    def step(i, state):
+        c, ys = state
+        t = steps - 1 - i if reverse else i
+        c, y = body(c, at(t))
+        leaves, tree = jax.tree.flatten(y)
+        treedef[:] = [tree]
+        ys = [jax.lax.dynamic_update_index_in_dim(buf, v, t, 0) for buf, v in zip(ys, leaves)]
+        return c, ys
+
+    carry, ys = jax.lax.fori_loop(0, steps, step, (carry, ys0))
+    return carry, jax.tree.unflatten(treedef[0], ys)
 
 
 def _tree_add(a: Any, b: Any) -> Any:
@@ -70,12 +113,13 @@ def _split_params(params: Params) -> tuple[Params, Params]:
     return fixed, rest
 
 
-def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, save):
-    """Run the time loop. With ``save`` it also returns, per step, the recurrent input r_t and
-    the pullbacks of the element-wise update and of r(carry): the hand-written backward
-    replays those. The update is wrapped in ``jax.checkpoint``, so a pullback keeps only the
-    step's inputs and recomputes the element-wise work: storing every intermediate made the
-    training step 1.3x slower on CPU (benchmarks/README.md)."""
+def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, steps, save):
+    """Run the time loop over the first ``steps`` steps (all when None). With ``save`` it also
+    returns, per step, the recurrent input r_t and the pullbacks of the element-wise update
+    and of r(carry): the hand-written backward replays those. The update is wrapped in
+    ``jax.checkpoint``, so a pullback keeps only the step's inputs and recomputes the
+    element-wise work: storing every intermediate made the training step 1.3x slower on CPU
+    (benchmarks/README.md)."""
     R = params.get("R")  # None: element-wise recurrence, no matmul (IndRNN, minGRU, LRU)
     fixed, rest = _split_params(params)
     xs_TB = cell.project(params, x_TBD) if hoist else x_TBD
@@ -106,7 +150,7 @@ def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, save
             (new_carry, y_t), pullback_update = jax.vjp(update, rest, carry, u_t, r_t @ R)
         return new_carry, (y_t, (r_t, pullback_r, pullback_update))
 
-    carry, out = jax.lax.scan(body, carry0, (xs_TB, mask_TB), unroll=unroll)
+    carry, out = scan_steps(body, carry0, (xs_TB, mask_TB), steps, unroll=unroll)
     return (carry, out, None) if not save else (carry, out[0], out[1])
 
 
@@ -120,20 +164,26 @@ def _weight_gradient(a_TBK: Array, d_TBG: Array) -> Array:
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
-def _recur_custom(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK):
-    carry, y_TBH, _ = _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, False)
+def _recur_custom(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, steps):
+    args = (params, carry0, x_TBD, mask_TB, rmask_BK, steps)
+    carry, y_TBH, _ = _forward(cell, hoist, unroll, *args, False)
     return carry, y_TBH
 
 
-def _recur_fwd(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK):
-    carry, y_TBH, saved = _forward(
-        cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, True
-    )
-    return (carry, y_TBH), (params, x_TBD, mask_TB, rmask_BK, saved)
+def _recur_fwd(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, steps):
+    args = (params, carry0, x_TBD, mask_TB, rmask_BK, steps)
+    carry, y_TBH, saved = _forward(cell, hoist, unroll, *args, True)
+    return (carry, y_TBH), (params, x_TBD, mask_TB, rmask_BK, steps, saved)
+
+
+def _float0_like(x: Array | None) -> np.ndarray | None:
+    """The cotangent of an integer or boolean argument."""
+    return None if x is None else np.zeros(np.shape(x), jax.dtypes.float0)
 
 
 def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
-    params, x_TBD, mask_TB, rmask_BK, (r_TBK, pullback_r, pullback_update) = residuals
+    params, x_TBD, mask_TB, rmask_BK, steps, saved = residuals
+    r_TBK, pullback_r, pullback_update = saved
     dcarry_T, dy_TBH = cotangents
     R_T = params["R"].T if "R" in params else None
     _, rest = _split_params(params)
@@ -150,7 +200,7 @@ def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
 
     init = (dcarry_T, *jax.tree.map(jnp.zeros_like, (rest, rmask_BK)))
     xs = (pullback_r, pullback_update, dy_TBH)
-    (dcarry_0, drest, drmask), dz = jax.lax.scan(body, init, xs, reverse=True, unroll=unroll)
+    (dcarry_0, drest, drmask), dz = scan_steps(body, init, xs, steps, reverse=True, unroll=unroll)
     du_TBG, dv_TBG = dz[0], dz[-1]
 
     # All weight gradients as one matmul over the T*B rows, outside the loop.
@@ -163,8 +213,7 @@ def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
     if R_T is not None:
         dparams = {**dparams, "R": dparams["R"] + _weight_gradient(r_TBK, dv_TBG)}
     dparams = {k: v + drest[k] if k in drest else v for k, v in dparams.items()}
-    dmask = None if mask_TB is None else np.zeros(mask_TB.shape, jax.dtypes.float0)
-    return dparams, dcarry_0, dx_TBD, dmask, drmask
+    return dparams, dcarry_0, dx_TBD, _float0_like(mask_TB), drmask, _float0_like(steps)
 
 
 _recur_custom.defvjp(_recur_fwd, _recur_bwd)
@@ -213,11 +262,12 @@ def rnn(
     if custom_vjp:
         if recurrent_mask is None and hasattr(cell, "fuse_recurrence"):
             cell, params = cell.fuse_recurrence(params)  # one matmul for the whole recurrence
+        steps = None if lengths is None else steps_bound(lengths)
         carry, y_TBH = _recur_custom(
-            cell, hoist, unroll, params, carry0, x_TBD, mask_TB, recurrent_mask
+            cell, hoist, unroll, params, carry0, x_TBD, mask_TB, recurrent_mask, steps
         )
-    else:
+    else:  # lax.scan over all T steps: autodiff needs a static trip count
         carry, y_TBH, _ = _forward(
-            cell, hoist, unroll, params, carry0, x_TBD, mask_TB, recurrent_mask, False
+            cell, hoist, unroll, params, carry0, x_TBD, mask_TB, recurrent_mask, None, False
         )
     return finish_sequence(y_TBH, lengths, reverse, time_major), carry

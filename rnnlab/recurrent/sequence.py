@@ -29,6 +29,15 @@ def reverse_within_lengths(x_TB: Array, lengths_B: Array | None) -> Array:
     return jnp.take_along_axis(x_TB, idx, axis=0)
 
 
+def step_normal(key: Array, shape_BT: tuple[int, ...], dtype: Any = jnp.float32) -> Array:
+    """Standard normal noise of shape (B, T, ...), drawn time-major: with JAX's counter-based
+    threefry an element's value depends only on its flat index, so the noise of step t does
+    not depend on T and padding a batch to more steps leaves its real steps' noise as it is
+    (at B = 1 it equals ``jax.random.normal(key, shape_BT)``)."""
+    B, T, *rest = shape_BT
+    return jnp.swapaxes(jax.random.normal(key, (T, B, *rest), dtype), 0, 1)
+
+
 def _check_lengths(lengths_B: Any, batch: int, time: int) -> Array:
     """Lengths as a (B,) integer array; values are checked whenever they are known."""
     concrete = not isinstance(lengths_B, jax.core.Tracer)

@@ -42,8 +42,15 @@ class DataConfig:
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
     batch_size: int = 16
     eval_batch_size: int = 256
-    pad_multiple: int = 16  # time padded to a multiple (fewer compiled shapes)
+    pad_multiple: int = 16  # time padded to a multiple (fewer programs); 0: to the longest
     bucket: int | None = None  # sort pools of this many batches by length
+
+    def __post_init__(self):
+        if self.pad_multiple < 0:
+            raise ValueError(
+                f"data.pad_multiple must be >= 0 (0 pads every batch to the longest sequence), "
+                f"got {self.pad_multiple}."
+            )
 
 
 @dataclasses.dataclass(frozen=True)

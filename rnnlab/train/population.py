@@ -165,6 +165,16 @@ class Runner:
 # ------------------------------------------------------------------ one program
 
 
+def _eval_splits(splits: Any, pad_multiple: int) -> list[tuple[Any, int | None]]:
+    """(validation, test) with the longest time each may be padded to: its own longest, or
+    with ``pad_multiple=0`` the longest of both, so that they share one program."""
+    pair = (splits.valid, splits.test)
+    if pad_multiple != 0:
+        return [(ds, None) for ds in pair]
+    T = max(int(np.max(ds.lengths)) for ds in pair if len(ds))
+    return [(ds, T) for ds in pair]
+
+
 class Group:
     """The compiled functions and data of one program (one bucket of trials)."""
 
@@ -198,11 +208,9 @@ class Group:
         self.evaluate_fn = runner.compile(
             lambda st, b, best: step.eval_step(p, step.eval_params(st, best), b), slots
         )
-        self.valid = problem.eval_batches(
-            self.splits.valid, config.data.eval_batch_size, config.data.pad_multiple
-        )
-        self.test = problem.eval_batches(
-            self.splits.test, config.data.eval_batch_size, config.data.pad_multiple
+        self.valid, self.test = (
+            problem.eval_batches(ds, config.data.eval_batch_size, config.data.pad_multiple, T)
+            for ds, T in _eval_splits(self.splits, config.data.pad_multiple)
         )
         self._inits: dict[str, Callable] = {}
         self.trained = False  # set after its first epoch: the train step is compiled

@@ -15,8 +15,11 @@
 Token-id inputs (T,) are fed one-hot (``vocab`` = ``meta["num_classes"]``). A trial's
 training order is ``epoch_plan(train, batch_size, seed, epoch)``: full batches only, a pure
 function of (seed, epoch). Time is padded to a multiple of ``pad_multiple`` (capped at the
-dataset's longest sequence) and label sequences to the dataset's longest one, which bounds
-the number of compiled shapes.
+dataset's longest sequence), or with ``pad_multiple=0`` always to the longest, and label
+sequences to the dataset's longest one, which bounds the number of compiled shapes. The
+recurrent loops stop at each batch's longest sequence (``rnnlab.recurrent.scan``), so
+``pad_multiple=0`` compiles one training program and costs only the per-step work outside the
+loops (heads, losses, weight gradients) on the padding.
 """
 
 from __future__ import annotations
@@ -85,10 +88,21 @@ def _max_label_length(ds: SequenceDataset) -> int:
     return int(np.max(ds.target_lengths)) if len(ds) else 1
 
 
-def batch_time(ds: SequenceDataset, idx: np.ndarray, pad_multiple: int) -> int:
-    """The padded time size of examples ``idx`` (any shape)."""
-    T = data.padded_length(int(np.max(ds.lengths[np.ravel(idx)])), multiple=pad_multiple)
-    return min(T, int(np.max(ds.lengths)))
+def time_size(longest: int, pad_multiple: int, T_max: int) -> int:
+    """The padded time of a batch whose longest sequence is ``longest``: a multiple of
+    ``pad_multiple`` at most ``T_max``, or ``T_max`` itself when ``pad_multiple`` is 0."""
+    if pad_multiple == 0:
+        return T_max
+    return min(data.padded_length(longest, multiple=pad_multiple), T_max)
+
+
+def batch_time(
+    ds: SequenceDataset, idx: np.ndarray, pad_multiple: int, T_max: int | None = None
+) -> int:
+    """The padded time size of examples ``idx`` (any shape); ``T_max`` defaults to the
+    dataset's longest sequence."""
+    T_max = int(np.max(ds.lengths)) if T_max is None else T_max
+    return time_size(int(np.max(ds.lengths[np.ravel(idx)])), pad_multiple, T_max)
 
 
 def batch(ds: SequenceDataset, idx_B: np.ndarray, T: int) -> Batch:
@@ -122,9 +136,7 @@ def pad_all(ds: SequenceDataset) -> Padded:
 def population_batch(padded: Padded, idx_PB: np.ndarray, pad_multiple: int) -> Batch:
     """One batch per trial, stacked (P, B, ...), all padded to the longest one's time."""
     b = padded.batch
-    T_max = b.x.shape[1]
-    longest = int(np.max(b.lengths[idx_PB]))
-    T = min(data.padded_length(longest, multiple=pad_multiple), T_max)
+    T = time_size(int(np.max(b.lengths[idx_PB])), pad_multiple, b.x.shape[1])
     y = b.y[idx_PB, :T] if padded.per_step else b.y[idx_PB]
     P = idx_PB.shape[0]
     y_lengths = b.y_lengths[idx_PB] if b.y_lengths.size else np.zeros((P, 0), np.int32)
@@ -142,11 +154,15 @@ def epoch_plan(
     return np.stack(plan).astype(np.int64)
 
 
-def eval_batches(ds: SequenceDataset, batch_size: int, pad_multiple: int) -> list[Batch]:
-    """All of ``ds`` in order of length (less padding), in batches of ``batch_size``."""
+def eval_batches(
+    ds: SequenceDataset, batch_size: int, pad_multiple: int, T_max: int | None = None
+) -> list[Batch]:
+    """All of ``ds`` in order of length (less padding), in batches of ``batch_size``, padded
+    to at most ``T_max`` (``batch_time``; pass the longest of several splits so that they
+    share programs)."""
     order = np.argsort(ds.lengths, kind="stable")
     out = []
     for s in range(0, len(ds), batch_size):
         idx = order[s : s + batch_size]
-        out.append(batch(ds, idx, batch_time(ds, idx, pad_multiple)))
+        out.append(batch(ds, idx, batch_time(ds, idx, pad_multiple, T_max)))
     return out

@@ -323,3 +323,23 @@ def test_population_on_a_dataset_equals_each_trial_alone():
         one = train(cfg.override({"optim.lr": float(lrs[i]), "loop.seed": seeds[i]}))
         _same_trial(pop[i], one)
         _close(pop[i].test["error"], one.test["error"])
+
+
+def test_padding_to_the_longest_gives_the_same_trials_from_one_program(tiny):
+    """pad_multiple=0 pads every batch to the longest sequence; the recurrent loops stop at
+    each step's longest, so the trials equal padding each batch to its own longest
+    (pad_multiple=1, one program per length), with one compiled training step."""
+    from rnnlab.train.population import Runner, group_for
+
+    hp = {"lr": LRS, "momentum": MOMENTA, "noise_std": NOISE}
+    options = {**tiny.data.options, "min_length": 2}
+    runs, steps = {}, {}
+    for pad in (0, 1):
+        cfg = tiny.override(
+            {"data.pad_multiple": pad, "data.batch_size": 2, "data.options": options}
+        )
+        runs[pad] = train_population(cfg, hp, SEEDS, strategy="chunked", chunk_size=2)
+        steps[pad] = group_for(cfg, 4, Runner("chunked", 2)).train_step._cache_size()
+    for i in range(4):
+        _same_trial(runs[0][i], runs[1][i])
+    assert steps[0] == 1 < steps[1]
