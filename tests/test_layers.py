@@ -153,7 +153,7 @@ def test_step_noise_does_not_depend_on_padding():
     assert float(jnp.abs(long[0] - long[1]).max()) > 0  # rows get their own noise
     np.testing.assert_array_equal(  # batch 1: the plain draw (earlier runs unchanged)
         np.asarray(rl.recurrent.step_normal(key, (1, 9, 2))),
-        np.asarray(jax.random.normal(key, (1, 9, 2))),
+        np.asarray(jax.random.normal(key, (1, 9, 2), jnp.float32)),
     )
 
 
