@@ -10,6 +10,7 @@ study with 2 workers on the cache the sweep row before it filled (the next study
 same experiment on this machine).
 
     python benchmarks/bench_sweep.py experiments/odyssey_jsb.py --preset quick --per-variant 2
+    python benchmarks/bench_sweep.py experiments/odyssey_jsb.py --set data.pad_multiple=0
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ def main() -> None:
         default="a12",
         help="a: one at a time, 1/2: sweep with 1/2 workers, w: 2 workers on a warm cache",
     )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config changes as for rnnlab sweep --set (e.g. data.pad_multiple=0)",
+    )
     ap.add_argument("--json", default=None, help="also write the rows here")
     args = ap.parse_args()
     if set(args.rows) - set("a12w"):
@@ -73,11 +81,13 @@ def main() -> None:
         ap.error("row w reuses the compilation cache of a sweep row (1 or 2) before it")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sweep, _ = experiment.load(args.experiment, args.preset)
+    sweep = experiment.apply_sets(sweep, args.set)
     if args.per_variant is not None:  # the plan's first K trials of every variant
         sweep = dataclasses.replace(sweep, trials=args.per_variant * sweep.space.num_cells())
     trials = plan(sweep.config_dict(), sweep.space, sweep.trials, sweep.seed)
     print(
-        f"# {args.experiment} --preset {args.preset}: {len(trials)} trials; "
+        f"# {args.experiment} --preset {args.preset} {' '.join('--set ' + x for x in args.set)}: "
+        f"{len(trials)} trials; "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M')}"
     )

@@ -54,7 +54,7 @@ def get_config() -> Config:
     """The base config (sampled fields are overwritten per trial)."""
     return Config(
         data=DataConfig(
-            name="jsb", options={}, batch_size=1, bucket=8, pad_multiple=0, eval_batch_size=128
+            name="jsb", options={}, batch_size=1, bucket=8, pad_multiple=32, eval_batch_size=128
         ),
         model=ModelConfig(
             cell="lstm", hidden=100, cell_options={"variant": "V"}, init="normal", init_std=0.1
