@@ -11,6 +11,11 @@ stopping on validation; online updates (batch 1), at most 150 epochs and patienc
 Run:   rnnlab sweep experiments/odyssey_jsb.py --preset quick --workers 2
        rnnlab sweep status experiments/odyssey_jsb.py --preset quick
        rnnlab analyze runs/odyssey_jsb-quick/study.db
+Faster: add ``--set data.pad_multiple=0`` (every chorale padded to the longest; the loops
+stop at each step's longest chorale, so each bucket compiles one training program instead of
+one per padded length): quick with 2 workers 363.9 s instead of 633.9 s (2026-12-03,
+benchmarks/README.md 3c). It is another config, so its trials get other seeds than the
+presets' (whose pad_multiple=32 keeps the recorded results of paper_replications/greff2017).
 Presets:
   smoke  2 variants x 1 trial, 1 epoch on 10 chorales per split: checks the pipeline.
   demo   9 variants x 3 trials, 6 epochs of online updates on 100 chorales per split,
