@@ -332,12 +332,11 @@ def test_padding_to_the_longest_gives_the_same_trials_from_one_program(tiny):
     from rnnlab.train.population import Runner, group_for
 
     hp = {"lr": LRS, "momentum": MOMENTA, "noise_std": NOISE}
-    options = {**tiny.data.options, "min_length": 2}
+    options = {**tiny.data.options, "min_length": 2, "num_train": 8}
     runs, steps = {}, {}
     for pad in (0, 1):
-        cfg = tiny.override(
-            {"data.pad_multiple": pad, "data.batch_size": 2, "data.options": options}
-        )
+        changes = {"data.pad_multiple": pad, "data.batch_size": 2, "data.options": options}
+        cfg = tiny.override({**changes, "loop.epochs": 2})
         runs[pad] = train_population(cfg, hp, SEEDS, strategy="chunked", chunk_size=2)
         steps[pad] = group_for(cfg, 4, Runner("chunked", 2)).train_step._cache_size()
     for i in range(4):
