@@ -14,7 +14,7 @@ setup: $(BIN)/activate
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 -m "not slow" -q
+	$(BIN)/python -m pytest -n 2 -m "not slow" -q --durations=15
 
 # The six notebooks (small settings) and every replication's smoke preset; CI runs it after `test`.
 test-examples: setup

@@ -1,5 +1,9 @@
 """Trials per hour of an Odyssey sweep: the sweep as built (1 and 2 worker processes) against
-the same planned trials trained one at a time with ``rnnlab.train.train``.
+the same planned trials trained one at a time, three ways: (a) ``rnnlab.train.train`` in one
+process (a trial is padded to its hidden-size bucket, so later trials of a bucket reuse its
+compiled programs), (o) in one process at each trial's own hidden size (what a loop over
+trials of any other JAX trainer does: every new size compiles), (p) each trial in a fresh
+``rnnlab train`` process (how a shell loop or a W&B agent runs trials).
 
 The trials are the experiment preset's plan (``rnnlab.sweep.plan``), optionally cut to the
 first ``--per-variant`` trials of every variant; every row trains them with the same seeds
@@ -20,6 +24,8 @@ import dataclasses
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -28,7 +34,7 @@ import optuna
 from rnnlab.sweep import experiment, run
 from rnnlab.sweep.plan import plan
 from rnnlab.sweep.storage import open_storage, resolve
-from rnnlab.train import Config, train
+from rnnlab.train import Config, Trial, run_queue, train
 
 #: Best validation values closer than this count as equal. Online SGD on an unstable trial
 #: (NOAF at a large learning rate) amplifies float32 rounding differences between a lone
@@ -42,6 +48,38 @@ def one_at_a_time(trials) -> dict[str, float]:
     for t in trials:
         config = Config.from_dict(t.config).override({"loop.seed": t.seed})
         best[t.key] = float(train(config).best_metric)
+    return best
+
+
+def one_at_a_time_own_size(trials) -> dict[str, float]:
+    """As ``one_at_a_time``, each trial at its own hidden size (no program shared between
+    trials of different sizes)."""
+    best = {}
+    for t in trials:
+        config = Config.from_dict(t.config).override({"loop.seed": t.seed})
+        queue = iter([Trial(config, t.seed)])
+        [result] = run_queue(lambda q=queue: next(q, None), slots=1, pad=False)
+        best[t.key] = float(result.best_metric)
+    return best
+
+
+def process_per_trial(trials, folder: str) -> dict[str, float]:
+    """{content key: best validation value}, each trial trained by its own ``rnnlab train``
+    process from an experiment file holding its config."""
+    best = {}
+    for i, t in enumerate(trials):
+        path, workdir = os.path.join(folder, f"trial{i}.py"), os.path.join(folder, f"trial{i}")
+        config = json.dumps(json.dumps(t.config))
+        with open(path, "w") as f:
+            f.write(
+                "import json\nfrom rnnlab.train import Config\n\n\ndef get_config():\n"
+                f"    return Config.from_dict(json.loads({config}))\n"
+            )
+        command = [sys.executable, "-m", "rnnlab.cli", "train", path, "--seed", str(t.seed)]
+        run_args = [*command, "--workdir", workdir, "--no-progress"]
+        subprocess.run(run_args, check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(workdir, "summary.json")) as f:
+            best[t.key] = float(json.load(f)["best_metric"])
     return best
 
 
@@ -64,7 +102,8 @@ def main() -> None:
     ap.add_argument(
         "--rows",
         default="a12",
-        help="a: one at a time, 1/2: sweep with 1/2 workers, w: 2 workers on a warm cache",
+        help="a/o/p: one at a time (bucket-padded; own size; a process per trial), "
+        "1/2: sweep with 1/2 workers, w: 2 workers on a warm cache",
     )
     ap.add_argument(
         "--set",
@@ -75,8 +114,8 @@ def main() -> None:
     )
     ap.add_argument("--json", default=None, help="also write the rows here")
     args = ap.parse_args()
-    if set(args.rows) - set("a12w"):
-        ap.error(f"--rows takes the letters a, 1, 2, w; got {args.rows!r}")
+    if set(args.rows) - set("aop12w"):
+        ap.error(f"--rows takes the letters a, o, p, 1, 2, w; got {args.rows!r}")
     if "w" in args.rows and not set(args.rows.split("w")[0]) & set("12"):
         ap.error("row w reuses the compilation cache of a sweep row (1 or 2) before it")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -98,6 +137,12 @@ def main() -> None:
             t0 = time.perf_counter()
             if row == "a":
                 best, label = one_at_a_time(trials), "one at a time (rnnlab.train.train)"
+            elif row == "o":
+                best = one_at_a_time_own_size(trials)
+                label = "one at a time, each at its own hidden size, one process"
+            elif row == "p":
+                best = process_per_trial(trials, folder)
+                label = "one at a time, a fresh `rnnlab train` process per trial"
             elif row == "w":
                 best = sweep_row(sweep, 2, folder, f"row{i}", cache)
                 label = "sweep, 2 workers, warm compilation cache"

@@ -157,6 +157,35 @@ def test_step_noise_does_not_depend_on_padding():
     )
 
 
+def test_step_bits_do_not_depend_on_padding():
+    key = jax.random.PRNGKey(5)
+    bits = partial(rl.recurrent.step_bernoulli, key, 0.5)
+    long, short = bits((3, 9, 8)), bits((3, 4, 8))
+    np.testing.assert_array_equal(np.asarray(long)[:, :4], np.asarray(short))
+    assert np.asarray(long[0] != long[1]).any()  # rows get their own bits
+    np.testing.assert_array_equal(  # batch 1: the plain draw
+        np.asarray(bits((1, 9, 8))),
+        np.asarray(jax.random.bernoulli(key, 0.5, (1, 9, 8))),
+    )
+
+
+@pytest.mark.parametrize(("cell_name", "options"), [("lstm", {}), ("zoneout", {"rates": 0.3})])
+def test_dropout_between_layers_does_not_depend_on_padding(cell_name, options):
+    """A batch padded to 9 steps and the same batch cut to its longest sequence (4 steps)
+    get the same outputs on the real steps under dropout between layers (and zoneout's
+    per-step bits): the masks of a step do not depend on T."""
+    layer = rl.Recurrent(make_cell(cell_name, options, H), num_layers=2, dropout=0.4)
+    variables = _variables(layer, 3)
+    x, lengths = _x(8), jnp.asarray([4, 2, 3])
+    run = partial(layer.apply, deterministic=False, rngs={"dropout": jax.random.PRNGKey(9)})
+    y_long, c_long = run(variables, x, lengths)
+    y_short, c_short = run(variables, x[:, :4], lengths)
+    np.testing.assert_allclose(np.asarray(y_long)[:, :4], np.asarray(y_short), **TOL)
+    np.testing.assert_array_equal(np.asarray(y_long)[:, 4:], 0.0)
+    for got, want in zip(jax.tree.leaves(c_long), jax.tree.leaves(c_short), strict=True):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), **TOL)
+
+
 def test_truncated_bptt_chunks_equal_one_run():
     """Two chunks with the carry passed on equal one run over the whole sequence."""
     cell = make_cell("lstm", {"variant": "CIFG"}, H)

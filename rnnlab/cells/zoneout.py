@@ -80,6 +80,11 @@ class Zoneout:
         shape = (*x_BTD.shape[:-1], p_N.shape[0])
         if key is None:
             d = jnp.broadcast_to(p_N, shape)
+        elif len(shape) >= 3:  # time-major, as rnnlab.recurrent.step_bernoulli: padding a
+            # batch to more steps keeps its real steps' bits
+            B, T, *rest = shape
+            d_TB = jax.random.bernoulli(key, p_N, (T, B, *rest))
+            d = jnp.swapaxes(d_TB, 0, 1).astype(x_BTD.dtype)
         else:
             d = jax.random.bernoulli(key, p_N, shape).astype(x_BTD.dtype)
         return jnp.concatenate([x_BTD, d], axis=-1)

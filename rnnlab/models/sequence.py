@@ -27,7 +27,7 @@ import jax.numpy as jnp
 from rnnlab import cells
 from rnnlab.cells.base import Array, Cell
 from rnnlab.models.config import ModelConfig
-from rnnlab.recurrent import Recurrent, Scan, step_normal
+from rnnlab.recurrent import Recurrent, Scan, step_dropout, step_normal
 
 PER_STEP_HEADS = ("next_step", "framewise", "ctc", "regression")
 SEQUENCE_HEADS = ("sequence", "sequence_regression")
@@ -108,7 +108,7 @@ class SequenceModel(nn.Module):
             noise = step_normal(self.make_rng("noise"), x_BTD.shape, x_BTD.dtype)
             x_BTD = x_BTD + jnp.asarray(noise_std, x_BTD.dtype) * noise
             if self.input_dropout > 0.0:
-                x_BTD = nn.Dropout(self.input_dropout)(x_BTD, deterministic=False)
+                x_BTD = step_dropout(self.make_rng("dropout"), self.input_dropout, x_BTD)
         y_BTH, _ = Recurrent(
             self.cell,
             num_layers=self.num_layers,

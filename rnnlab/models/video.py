@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from rnnlab.cells.base import Array
 from rnnlab.cells.convlstm import ConvLSTM, conv_lstm
-from rnnlab.recurrent.sequence import step_normal
+from rnnlab.recurrent.sequence import step_dropout, step_normal
 
 
 class FramePredictor(nn.Module):
@@ -65,8 +65,8 @@ class FramePredictor(nn.Module):
                 f"layer{layer}", lambda k, shape=h.shape[2:]: self.cell.init(k, shape)
             )
             h, _ = conv_lstm(self.cell, params, h, lengths=lengths_B)
-            if layer < self.num_layers - 1 and self.dropout > 0.0:
-                h = nn.Dropout(self.dropout)(h, deterministic=deterministic)
+            if layer < self.num_layers - 1 and self.dropout > 0.0 and not deterministic:
+                h = step_dropout(self.make_rng("dropout"), self.dropout, h)
         channels = x_BTHWC.shape[-1] if self.output_channels is None else self.output_channels
         out = nn.Conv(channels, self.head_kernel_size, padding="SAME", name="head")(h)
         if lengths_B is not None:

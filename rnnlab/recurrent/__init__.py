@@ -9,7 +9,12 @@
 from rnnlab.recurrent.layer import Recurrent, Scan
 from rnnlab.recurrent.parallel import linear_scan, parallel_rnn, sequential_linear_scan
 from rnnlab.recurrent.scan import default_hoist, rnn
-from rnnlab.recurrent.sequence import reverse_within_lengths, step_normal
+from rnnlab.recurrent.sequence import (
+    reverse_within_lengths,
+    step_bernoulli,
+    step_dropout,
+    step_normal,
+)
 
 __all__ = [
     "Recurrent",
@@ -20,5 +25,7 @@ __all__ = [
     "reverse_within_lengths",
     "rnn",
     "sequential_linear_scan",
+    "step_bernoulli",
+    "step_dropout",
     "step_normal",
 ]

@@ -67,8 +67,9 @@ class Recurrent(nn.Module):
         if deterministic or self.dropout == 0.0:
             return h_BTH
         keep = 1.0 - self.dropout
-        bits = unit_bernoulli(self.make_rng("dropout"), keep, h_BTH.shape)
-        return jnp.where(bits, h_BTH / keep, 0.0)
+        B, T, H = h_BTH.shape  # drawn time-major: padding to more steps keeps the real bits
+        bits_TBH = unit_bernoulli(self.make_rng("dropout"), keep, (T, B, H))
+        return jnp.where(jnp.swapaxes(bits_TBH, 0, 1), h_BTH / keep, 0.0)
 
     @nn.compact
     def __call__(

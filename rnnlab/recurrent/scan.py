@@ -7,9 +7,10 @@ Speed. Each step does one fused matmul ``r(carry_{t-1}) @ R`` (none for a cell w
 ``"R"``, whose recurrence is element-wise) and element-wise work. The
 input projection ``x W + b`` is either hoisted out of the time loop (one matmul for the whole
 sequence) or done inside the step (``hoist``). With ``custom_vjp`` the backward pass is
-hand-written: the forward loop stores each step's pullback of the element-wise update; the
-reverse loop carries only the carry's gradient, replays those pullbacks and emits the gate
-gradients; dW, dR and dx are then one matmul each over all T*B rows, outside the loop.
+hand-written: the forward loop stores each step's carry and pre-activations; the reverse
+loop carries only the carry's gradient, replays each step's element-wise update from them and
+emits the gate gradients; dW, dR and dx are then one matmul each over all T*B rows, outside
+the loop.
 Defaults per backend come from ``benchmarks/bench_lstm.py`` (see benchmarks/README.md).
 
 Padding. Batches are right-padded with integer ``lengths``. Outputs are exactly zero past each
@@ -113,42 +114,36 @@ def _split_params(params: Params) -> tuple[Params, Params]:
     return fixed, rest
 
 
+def _step_inputs(cell: Cell, u_t: Array, v_t: Array | None) -> tuple[Array, ...]:
+    """What a step's update reads besides the carry, as the backward saves it: (u + v,) for
+    an additive cell (one gradient then serves du and dv), (u, v), or (u,) without R."""
+    if v_t is None:
+        return (u_t,)
+    return (u_t + v_t,) if _additive(cell) else (u_t, v_t)
+
+
+def _update(cell, params, carry, z_t, m_t, has_R):
+    """``_masked_update`` on ``_step_inputs``."""
+    v_t = z_t[1] if len(z_t) == 2 else (0.0 if has_R else None)
+    return _masked_update(cell, params, carry, z_t[0], v_t, m_t)
+
+
 def _forward(cell, hoist, unroll, params, carry0, x_TBD, mask_TB, rmask_BK, steps, save):
     """Run the time loop over the first ``steps`` steps (all when None). With ``save`` it also
-    returns, per step, the recurrent input r_t and the pullbacks of the element-wise update
-    and of r(carry): the hand-written backward replays those. The update is wrapped in
-    ``jax.checkpoint``, so a pullback keeps only the step's inputs and recomputes the
-    element-wise work: storing every intermediate made the training step 1.3x slower on CPU
-    (benchmarks/README.md)."""
+    returns, per step, the carry before the step and its ``_step_inputs``: all the
+    hand-written backward needs to replay the step. The backward recomputes the element-wise
+    work from them (storing every intermediate made the training step 1.3x slower on CPU,
+    benchmarks/README.md) and reads loop-invariant parameters once, not per step."""
     R = params.get("R")  # None: element-wise recurrence, no matmul (IndRNN, minGRU, LRU)
-    fixed, rest = _split_params(params)
     xs_TB = cell.project(params, x_TBD) if hoist else x_TBD
 
     def body(carry, inp):
         xs_t, m_t = inp
         u_t = xs_t if hoist else cell.project(params, xs_t)
-        if not save:
-            v_t = None if R is None else _recurrent_input(cell, carry, rmask_BK) @ R
-            return _masked_update(cell, params, carry, u_t, v_t, m_t)
-
-        @jax.checkpoint
-        def update(rest_, carry_, u_, v_):
-            return _masked_update(cell, {**fixed, **rest_}, carry_, u_, v_, m_t)
-
-        if R is None:
-            (new_carry, y_t), pullback_update = jax.vjp(
-                lambda rest_, c, u: update(rest_, c, u, None), rest, carry, u_t
-            )
-            return new_carry, (y_t, (None, None, pullback_update))
-        r_t, pullback_r = jax.vjp(partial(_recurrent_input, cell), carry, rmask_BK)
-        if _additive(cell):  # update sees only a = u + v: one gradient serves du and dv
-            a_t = u_t + r_t @ R
-            (new_carry, y_t), pullback_update = jax.vjp(
-                lambda rest_, c, a: update(rest_, c, a, 0.0), rest, carry, a_t
-            )
-        else:
-            (new_carry, y_t), pullback_update = jax.vjp(update, rest, carry, u_t, r_t @ R)
-        return new_carry, (y_t, (r_t, pullback_r, pullback_update))
+        v_t = None if R is None else _recurrent_input(cell, carry, rmask_BK) @ R
+        z_t = _step_inputs(cell, u_t, v_t)
+        new_carry, y_t = _update(cell, params, carry, z_t, m_t, R is not None)
+        return new_carry, ((y_t, (carry, z_t)) if save else y_t)
 
     carry, out = scan_steps(body, carry0, (xs_TB, mask_TB), steps, unroll=unroll)
     return (carry, out, None) if not save else (carry, out[0], out[1])
@@ -183,23 +178,28 @@ def _float0_like(x: Array | None) -> np.ndarray | None:
 
 def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
     params, x_TBD, mask_TB, rmask_BK, steps, saved = residuals
-    r_TBK, pullback_r, pullback_update = saved
+    carry_TB, z_TB = saved
     dcarry_T, dy_TBH = cotangents
-    R_T = params["R"].T if "R" in params else None
-    _, rest = _split_params(params)
+    has_R = "R" in params
+    R_T = params["R"].T if has_R else None
+    fixed, rest = _split_params(params)
+    recurrent_input = partial(_recurrent_input, cell)
 
     def body(state, inp):
         dcarry, drest, drmask = state
-        pullback_r_t, pullback_update_t, dy_t = inp
-        drest_t, dcarry_prev, *dz_t = pullback_update_t((dcarry, dy_t))
-        if R_T is not None:
-            dcarry_r, drmask_t = pullback_r_t(dz_t[-1] @ R_T)
+        carry_t, z_t, m_t, dy_t = inp
+        update = lambda rest_, c, *z: _update(cell, {**fixed, **rest_}, c, z, m_t, has_R)  # noqa: E731
+        _, pullback_update = jax.vjp(update, rest, carry_t, *z_t)
+        drest_t, dcarry_prev, *dz_t = pullback_update((dcarry, dy_t))
+        if has_R:
+            _, pullback_r = jax.vjp(recurrent_input, carry_t, rmask_BK)
+            dcarry_r, drmask_t = pullback_r(dz_t[-1] @ R_T)
             dcarry_prev, drmask = _tree_add(dcarry_prev, dcarry_r), _tree_add(drmask, drmask_t)
         state = (dcarry_prev, _tree_add(drest, drest_t), drmask)
         return state, dz_t
 
     init = (dcarry_T, *jax.tree.map(jnp.zeros_like, (rest, rmask_BK)))
-    xs = (pullback_r, pullback_update, dy_TBH)
+    xs = (carry_TB, z_TB, mask_TB, dy_TBH)
     (dcarry_0, drest, drmask), dz = scan_steps(body, init, xs, steps, reverse=True, unroll=unroll)
     du_TBG, dv_TBG = dz[0], dz[-1]
 
@@ -210,7 +210,8 @@ def _recur_bwd(cell, hoist, unroll, residuals, cotangents):
     _, vjp_project = jax.vjp(cell.project, params, x_TBD.reshape(rows, *x_TBD.shape[2:]))
     dparams, dx = vjp_project(du_TBG.reshape(rows, *du_TBG.shape[2:]))
     dx_TBD = dx.reshape(x_TBD.shape)
-    if R_T is not None:
+    if has_R:
+        r_TBK = recurrent_input(carry_TB, rmask_BK)  # the rows R multiplied, at every step
         dparams = {**dparams, "R": dparams["R"] + _weight_gradient(r_TBK, dv_TBG)}
     dparams = {k: v + drest[k] if k in drest else v for k, v in dparams.items()}
     return dparams, dcarry_0, dx_TBD, _float0_like(mask_TB), drmask, _float0_like(steps)

@@ -38,6 +38,21 @@ def step_normal(key: Array, shape_BT: tuple[int, ...], dtype: Any = jnp.float32)
     return jnp.swapaxes(jax.random.normal(key, (T, B, *rest), dtype), 0, 1)
 
 
+def step_bernoulli(key: Array, p: Any, shape_BT: tuple[int, ...]) -> Array:
+    """Bernoulli(p) bits of shape (B, T, ...), drawn time-major as ``step_normal``: padding a
+    batch to more steps leaves its real steps' bits as they are (at B = 1 they equal
+    ``jax.random.bernoulli(key, p, shape_BT)``)."""
+    B, T, *rest = shape_BT
+    return jnp.swapaxes(jax.random.bernoulli(key, p, (T, B, *rest)), 0, 1)
+
+
+def step_dropout(key: Array, rate: float, x_BT: Array) -> Array:
+    """Inverted dropout of x (B, T, ...): each element kept with probability 1 - rate and
+    scaled by 1 / (1 - rate), from ``step_bernoulli`` bits."""
+    keep = 1.0 - rate
+    return jnp.where(step_bernoulli(key, keep, x_BT.shape), x_BT / keep, 0.0)
+
+
 def _check_lengths(lengths_B: Any, batch: int, time: int) -> Array:
     """Lengths as a (B,) integer array; values are checked whenever they are known."""
     concrete = not isinstance(lengths_B, jax.core.Tracer)

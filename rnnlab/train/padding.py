@@ -8,8 +8,9 @@ and a mask zeroes their gradients before the optimiser, so they stay zero: a pad
 then receives nothing from real units' weights and sends nothing to real units (every weight
 that connects it is zero), forward and backward, through the head, the optimiser state,
 weight decay and gradient clipping (its gradients are zero, so the global norm is the lone
-model's). Dropout masks are drawn per unit (``rnnlab.recurrent.layer.unit_bernoulli``), so a
-real unit's bits do not depend on Hb. The trial's numbers equal training it alone at size H
+model's). Dropout masks between layers are drawn per unit
+(``rnnlab.recurrent.layer.unit_bernoulli``), so a real unit's bits do not depend on Hb (and,
+drawn time-major, not on the padded T). The trial's numbers equal training it alone at size H
 up to the order of floating-point sums.
 
 Exact for cells whose units interact only through weight matrices (below); not for layer

@@ -109,14 +109,20 @@ def test_hidden_buckets():
     ],
 )
 def test_mixed_hidden_sizes_equal_each_trial_alone(tiny, cell, options):
-    """Sizes 17, 20 and 24 share the bucket 24; Adam, weight decay, clipping, input noise
-    and dropout between layers all see padded units."""
+    """Sizes 17, 20 and 24 share the bucket 24; Adam, weight decay, clipping, input noise,
+    input dropout and dropout between layers all see padded units. Sequences of 2-12 steps in
+    batches of 4 are padded to multiples of 4, and a population step pads every slot's batch
+    to the longest of them: the per-step draws of a trial's real steps stay its own."""
     cfg = tiny.override(
         {
+            "data.options": {**tiny.data.options, "min_length": 2},
+            "data.batch_size": 4,
+            "data.pad_multiple": 4,
             "model.cell": cell,
             "model.cell_options": options,
             "model.num_layers": 2,
             "model.dropout": 0.25,
+            "model.input_dropout": 0.2,
             "optim.name": "adam",
             "optim.lr": 1e-2,
             "optim.weight_decay": 1e-3,
