@@ -108,7 +108,7 @@ def jax_population(P: int, B: int, strategy: str, min_time: float, reps: int) ->
 
     def run():
         for pop, hp in zip(pops, hps):
-            pop.pop = group.train_step((pop.pop, batch, hp), ())
+            pop.pop = group.train_step(pop.pop, (batch, hp), ())
         jax.block_until_ready([pop.pop for pop in pops])
 
     return P / _timeit(run, min_time, reps)

@@ -132,34 +132,38 @@ class Runner:
 
     def place(self, tree: Any, slots: int) -> Any:
         if self.mesh is None:
-            return jax.tree.map(jnp.asarray, tree)
+            return jax.device_put(tree)  # one call for all leaves
         if self.data_parallel(slots):
             return jax.device_put(tree, self.devices[0])
         return jax.device_put(tree, NamedSharding(self.mesh, PS("pop")))
 
-    def compile(self, f: Callable, slots: int) -> Callable:
-        """g(trial_args: tuple, shared_args: tuple) -> stacked per-trial outputs."""
+    def compile(self, f: Callable, slots: int, donate: bool = False) -> Callable:
+        """g(state, trial_args: tuple, shared_args: tuple) -> stacked per-trial outputs of
+        ``f(state, *trial_args, *shared_args)``. With ``donate`` the population's ``state``
+        is donated: the outputs take its buffers, so what passes through unchanged (best
+        parameters, masks) is not copied (5% of a batch-1 JSB step, benchmarks/README.md)."""
         strategy, chunk = self.strategy, self.chunk_size
         one_model = slots == 1 and (self.mesh is None or self.data_parallel(slots))
 
-        def batched(trial_args, shared):
+        def batched(state, trial_args, shared):
+            per_trial = (state, *trial_args)
             if one_model:  # no population axis to map
-                one = f(*jax.tree.map(lambda a: a[0], trial_args), *shared)
+                one = f(*jax.tree.map(lambda a: a[0], per_trial), *shared)
                 return jax.tree.map(lambda a: a[None], one)
             if strategy is Strategy.VMAP:
-                return jax.vmap(lambda *t: f(*t, *shared))(*trial_args)
+                return jax.vmap(lambda *t: f(*t, *shared))(*per_trial)
             size = chunk if strategy is Strategy.CHUNKED else None
-            return jax.lax.map(lambda t: f(*t, *shared), trial_args, batch_size=size)
+            return jax.lax.map(lambda t: f(*t, *shared), per_trial, batch_size=size)
 
         if self.mesh is not None and not one_model:
             batched = jax.shard_map(
                 batched,
                 mesh=self.mesh,
-                in_specs=(PS("pop"), PS()),
+                in_specs=(PS("pop"), PS("pop"), PS()),
                 out_specs=PS("pop"),
                 check_vma=False,
             )
-        return jax.jit(batched)
+        return jax.jit(batched, donate_argnums=(0,) if donate else ())
 
 
 # ------------------------------------------------------------------ one program
@@ -202,9 +206,9 @@ class Group:
             self.train_step = _data_parallel_step(p, runner.devices)
         else:
             self.train_step = runner.compile(
-                lambda st, b, hp: step.train_step(p, st, b, hp)[0], slots
+                lambda st, b, hp: step.train_step(p, st, b, hp)[0], slots, donate=True
             )
-        self.epoch_end = runner.compile(lambda st, m: step.epoch_end(p, st, m), slots)
+        self.epoch_end = runner.compile(lambda st, m: step.epoch_end(p, st, m), slots, donate=True)
         self.evaluate_fn = runner.compile(
             lambda st, b, best: step.eval_step(p, step.eval_params(st, best), b), slots
         )
@@ -294,7 +298,7 @@ class Group:
     def evaluate(self, pop: Any, batches: list, best: bool) -> dict[str, np.ndarray]:
         sums: dict[str, Any] = {}
         for b in batches:
-            out = jax.device_get(self.evaluate_fn((pop,), (jax.tree.map(jnp.asarray, b), best)))
+            out = jax.device_get(self.evaluate_fn(pop, (), (jax.device_put(b), best)))
             for k, v in out.items():
                 sums[k] = sums.get(k, 0.0) + v
         count = np.maximum(sums.pop("count"), 1e-30)
@@ -325,8 +329,8 @@ def _data_parallel_step(program: step.Program, devices: Sequence) -> Callable:
 
     local_jit, apply_jit = jax.jit(local), jax.jit(apply)
 
-    def train_step(args, shared=()):
-        state, batch, hp = args
+    def train_step(state, args, shared=()):
+        batch, hp = args
         parts = data_parallel.split(batch, len(devices), axis=1)
         parts = [(b, np.int32(d)) for d, b in enumerate(parts)]
         needed = state._replace(opt_state=None, best_params=None)  # what the gradient reads
@@ -404,7 +408,7 @@ class Population:
             stacked = jax.tree.map(lambda x: np.stack([x] * self.group.slots), state)
             stacked = stacked._replace(active=np.zeros(self.group.slots, bool))
             self.pop = self.group.place(stacked)
-        self.pop = _put_jit(self.pop, s, jax.tree.map(jnp.asarray, state))
+        self.pop = _put_jit(self.pop, s, jax.device_put(state))
         self.hp[s] = hparams.of(trial.config)
         self.slots[s] = _Slot(trial, self.taken)
         self.taken += 1
@@ -433,7 +437,7 @@ class Population:
         for i in range(g.program.steps_per_epoch):
             idx_PB = np.stack([plan[i] for plan in plans])
             b = problem.population_batch(g.train_data, idx_PB, c.pad_multiple)
-            self.pop = g.train_step((self.pop, g.place_batch(b), hp), ())
+            self.pop = g.train_step(self.pop, (g.place_batch(b), hp), ())
         g.trained = True
 
     def end_epoch(self) -> list[tuple[int, dict]]:
@@ -444,7 +448,7 @@ class Population:
         loss = jax.device_get(self.pop.loss_sum / jnp.maximum(self.pop.loss_steps, 1))
         valid = g.evaluate(self.pop, g.valid, best=False)
         metric = valid[g.config.loop.metric]
-        self.pop = g.epoch_end((self.pop, g.place(np.asarray(metric, np.float32))), ())
+        self.pop = g.epoch_end(self.pop, (g.place(np.asarray(metric, np.float32)),), ())
         out = []
         for s, slot in enumerate(self.slots):
             if slot is None or not before[s]:
