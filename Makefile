@@ -16,9 +16,10 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 -m "not slow" -q --durations=15
 
-# The six notebooks (small settings) and every replication's smoke preset; CI runs it after `test`.
+# The six notebooks (small settings), every replication's smoke preset and the benchmark scripts
+# at tiny settings; CI runs it after `test`.
 test-examples: setup
-	$(BIN)/python -m pytest -n 2 -m slow -q tests/test_notebooks.py tests/test_replicate.py
+	$(BIN)/python -m pytest -n 2 -m slow -q tests/test_notebooks.py tests/test_replicate.py tests/test_benchmarks.py
 
 test-slow: setup
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
