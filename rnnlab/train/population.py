@@ -141,7 +141,7 @@ class Runner:
         """g(state, trial_args: tuple, shared_args: tuple) -> stacked per-trial outputs of
         ``f(state, *trial_args, *shared_args)``. With ``donate`` the population's ``state``
         is donated: the outputs take its buffers, so what passes through unchanged (best
-        parameters, masks) is not copied (5% of a batch-1 JSB step, benchmarks/README.md)."""
+        parameters, masks) is not copied (2-7% of a batch-1 JSB step, benchmarks/README.md 3e)."""
         strategy, chunk = self.strategy, self.chunk_size
         one_model = slots == 1 and (self.mesh is None or self.data_parallel(slots))
 
