@@ -17,10 +17,12 @@ reformulation). It is ``optax.trace(mu, nesterov=True)`` followed by a scale of
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from rnnlab.cells.base import orthogonal_blocks
@@ -110,7 +112,6 @@ def check(config: OptimConfig) -> None:
 
 
 def _init_matrix(key: Array, shape: tuple[int, ...], scheme: str, std: float) -> Array:
-    fan_in, fan_out = shape[0], shape[1]
     if scheme == "glorot":
         return jax.nn.initializers.glorot_uniform()(key, shape)
     if scheme == "he":
@@ -119,7 +120,6 @@ def _init_matrix(key: Array, shape: tuple[int, ...], scheme: str, std: float) ->
         return std * jax.random.normal(key, shape)
     if scheme == "uniform":
         return jax.random.uniform(key, shape, minval=-std, maxval=std)
-    del fan_in, fan_out
     raise ValueError(f"unknown init {scheme!r}; choose default, glorot, he, normal or uniform.")
 
 
@@ -131,21 +131,77 @@ def init_params(
     ``default`` keeps the cells' own init (Glorot input weights, orthogonal recurrent blocks,
     forget bias 1). With ``orthogonal_recurrent`` the recurrent matrices ``R`` (H, n H) get
     independent orthogonal H x H blocks (Saxe et al. 2014). Biases and peepholes are kept.
+    The i-th leaf is drawn with the i-th of ``reinit_keys(params, key)``.
     """
     if scheme == "default":
         return params
     flat, treedef = jax.tree_util.tree_flatten_with_path(params)
-    keys = jax.random.split(key, len(flat))
     out = []
-    for (path, leaf), k in zip(flat, keys):
-        name = getattr(path[-1], "key", None)
+    for (path, leaf), k in zip(flat, reinit_keys(params, key)):
         if leaf.ndim != 2:
             out.append(leaf)
-        elif name == "R" and orthogonal_recurrent and leaf.shape[1] % leaf.shape[0] == 0:
+        elif _orthogonal_blocks(path, leaf.shape, orthogonal_recurrent):
             n = leaf.shape[1] // leaf.shape[0]
             out.append(orthogonal_blocks(k, leaf.shape[0], n, leaf.dtype))
         else:
             out.append(_init_matrix(k, leaf.shape, scheme, std).astype(leaf.dtype))
+    return jax.tree_util.tree_unflatten(treedef, out)
+
+
+def _orthogonal_blocks(path: tuple, shape: tuple[int, ...], orthogonal_recurrent: bool) -> bool:
+    name = getattr(path[-1], "key", None)
+    return name == "R" and orthogonal_recurrent and shape[1] % shape[0] == 0
+
+
+def reinit_keys(params: Any, key: Array) -> Array:
+    """The keys of ``init_params``: one per leaf of ``params``, in flattening order."""
+    return jax.random.split(key, len(jax.tree_util.tree_leaves(params)))
+
+
+def elementwise(scheme: str) -> bool:
+    """Whether ``init_params`` draws each matrix element by element from its key (and the
+    orthogonal blocks from such a draw). Then an (m, n) matrix is the first m n numbers of
+    any longer flat draw with the same key, reshaped (threefry's counter is the element's
+    flat index), so ``cut_matrices`` can make it without compiling a draw for its shape."""
+    return scheme in ("normal", "uniform")
+
+
+@partial(jax.jit, static_argnums=(1, 2, 3))
+def _flat_draw(key: Array, n: int, scheme: str, std: float) -> Array:
+    return _init_matrix(key, (n,), scheme, std)
+
+
+def _cut(key: Array, shape: tuple[int, int], scheme: str, std: float) -> np.ndarray:
+    """The draw of ``shape`` with ``key``, cut from a flat draw of the next power of two."""
+    n = shape[0] * shape[1]
+    return np.asarray(_flat_draw(key, 1 << (n - 1).bit_length(), scheme, std))[:n].reshape(shape)
+
+
+@jax.jit
+def _orthonormal(z: Array) -> Array:
+    """``jax.random.orthogonal``'s map from its normal draw to the orthogonal matrix."""
+    q, r = jnp.linalg.qr(z)
+    return jnp.array(1.0, z.dtype) * (q * jnp.expand_dims(jnp.sign(jnp.diagonal(r)), -2))
+
+
+def cut_matrices(
+    params: Any, keys: Any, scheme: str, std: float, orthogonal_recurrent: bool
+) -> Any:
+    """``init_params`` under an ``elementwise`` scheme on the host, equal bit for bit, given
+    ``params`` (of whose matrices only the shapes are read) and ``reinit_keys``. Its draws
+    have a few lengths for all hidden sizes, so a new size compiles only the QR of its
+    orthogonal blocks."""
+    flat, treedef = jax.tree_util.tree_flatten_with_path(params)
+    out = []
+    for (path, leaf), k in zip(flat, keys):
+        shape = np.shape(leaf)
+        if len(shape) == 2 and _orthogonal_blocks(path, shape, orthogonal_recurrent):
+            H, keys_n = shape[0], jax.random.split(k, shape[1] // shape[0])
+            blocks = [_orthonormal(_cut(b, (H, H), "normal", 1.0)) for b in keys_n]
+            leaf = np.concatenate(blocks, axis=1).astype(leaf.dtype)
+        elif len(shape) == 2:
+            leaf = _cut(k, shape, scheme, std).astype(leaf.dtype)
+        out.append(leaf)
     return jax.tree_util.tree_unflatten(treedef, out)
 
 

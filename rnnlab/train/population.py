@@ -216,7 +216,7 @@ class Group:
             problem.eval_batches(ds, config.data.eval_batch_size, config.data.pad_multiple, T)
             for ds, T in _eval_splits(self.splits, config.data.pad_multiple)
         )
-        self._inits: dict[str, Callable] = {}
+        self._lones: dict[str, tuple[step.Program, Callable]] = {}
         self.trained = False  # set after its first epoch: the train step is compiled
 
     def place(self, tree: Any) -> Any:
@@ -240,16 +240,18 @@ class Group:
                 f"{self.config.data.name}; choose one of {', '.join(names)}."
             )
 
-    def _init(self, model: ModelConfig) -> Callable:
-        """The compiled init of a lone model ``model`` on this group's data: seed -> params."""
+    def _lone(self, model: ModelConfig) -> tuple[step.Program, Callable]:
+        """(the program of a lone model ``model`` on this group's data, its initializer:
+        seed -> host parameters)."""
         key = json.dumps(dataclasses.asdict(model), sort_keys=True, default=str)
-        if key not in self._inits:
+        if key not in self._lones:
             lone = step.make_program(dataclasses.replace(self.config, model=model), self.problem)
-            self._inits[key] = jax.jit(lambda seed: step.init_params(lone, seed, self.sample))
-        return self._inits[key]
+            self._lones[key] = lone, step.initializer(lone, self.sample)
+        return self._lones[key]
 
     def _shapes(self, model: ModelConfig) -> Any:
-        return jax.eval_shape(self._init(model), 0)
+        lone, _ = self._lone(model)
+        return jax.eval_shape(lambda: step.init_params(lone, 0, self.sample))
 
     def check(self, trial: Trial) -> None:
         if hparams.program_key(trial.config, self.pad) != hparams.program_key(
@@ -263,14 +265,14 @@ class Group:
     def init_trial(self, trial: Trial) -> step.TrainState:
         """Trial state at the bucket size: initialised alone as its own model, then embedded."""
         model = trial.config.model
-        lone = jax.device_get(self._init(model)(trial.seed))
+        lone = self._lone(model)[1](trial.seed)
         params, mask = self._embed(lone, model)
         hp = hparams.of(trial.config)
         return step.init_state(self.program, trial.seed, hp, params, mask, trial.config.loop.epochs)
 
     def _template(self) -> Any:
         if not hasattr(self, "_tmpl"):
-            self._tmpl = jax.device_get(self._init(self.model)(0))
+            self._tmpl = self._lone(self.model)[1](0)
         return self._tmpl
 
     def _embed(self, lone: Any, model: ModelConfig) -> tuple[Any, Any]:
