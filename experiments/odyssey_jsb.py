@@ -14,8 +14,9 @@ Run:   rnnlab sweep experiments/odyssey_jsb.py --preset quick --workers 2
 Faster: add ``--set data.pad_multiple=0`` (every chorale padded to the longest; the loops
 stop at each step's longest chorale, so each bucket compiles one training program instead of
 one per padded length): quick with 2 workers 363.9 s instead of 633.9 s (2026-12-03,
-benchmarks/README.md 3c). It is another config, so its trials get other seeds than the
-presets' (whose pad_multiple=32 keeps the recorded results of paper_replications/greff2017).
+benchmarks/README.md 3c; 264.8 s on 2026-12-07). It is another config, so its trials get
+other seeds than the presets' (whose pad_multiple=32 keeps the recorded results of
+paper_replications/greff2017).
 Presets:
   smoke  2 variants x 1 trial, 1 epoch on 10 chorales per split: checks the pipeline.
   demo   9 variants x 3 trials, 6 epochs of online updates on 100 chorales per split,
@@ -26,8 +27,8 @@ Presets:
          at most 8 epochs with patience 3: trials that learn reach 11-13 nats, not the
          paper's ~8.5 (a look at the variants' ordering in minutes, not the paper's budget).
   full   9 variants x 200 trials (1,800), the paper's protocol on all 382 chorales.
-Runtime measured here: demo 2 min 53 s wall with 2 workers on 2 quiet cores (best test NLL
-12.8 nats; 2026-12-02); smoke 134 s wall on 2 heavily shared CPU cores (mostly compiling
+Runtime measured here: demo 71 s wall with 2 workers and an empty compilation cache (best
+test NLL 12.8 nats; 2026-12-07); smoke 134 s wall on 2 heavily shared CPU cores (mostly compiling
 two programs; validation NLL 60.6 after one epoch); quick 6 min wall with 2 workers on 2
 quiet cores (359.5 s; 203.5 s as a second study on the warm compilation cache; 2026-12-02,
 benchmarks/README.md 3c), 49 min at load 4-9 before the variants shared programs: best test NLL

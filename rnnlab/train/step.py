@@ -105,11 +105,12 @@ def initializer(program: Program, sample: Batch) -> Callable[[int], Any]:
 
     Under an element-wise scheme (``optim.elementwise``, as the Odyssey's normal init) the
     compiled part returns the matrices as zeros, so its random draws are dead code, and
-    ``optim.cut_matrices`` draws them from programs shared by all sizes: a trial of a new
-    hidden size compiles in ~0.1 s instead of ~1 s.
+    ``optim.cut_matrices`` draws them with programs shared by all sizes: a new hidden size
+    compiles the cells' constants and its QR, ~0.3-0.4 s instead of ~1 s on JSB
+    (benchmarks/README.md, 3c).
     """
     m = program.config.model
-    if not optim.elementwise(m.init):
+    if not optim.elementwise(m.init) or jax.config.jax_enable_x64:  # x64: other draw dtypes
         whole = jax.jit(lambda seed: init_params(program, seed, sample))
         return lambda seed: jax.device_get(whole(seed))
 
