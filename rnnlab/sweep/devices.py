@@ -8,7 +8,7 @@ initialising JAX in the coordinator (which would take GPU memory the workers nee
 a short subprocess asks JAX, unless ``JAX_PLATFORMS`` says CPU or no GPU plugin is installed.
 
 Every worker also gets JAX's persistent compilation cache (``compile_cache_env``), by default
-this user's ``~/.cache/rnnlab/xla``: about half a CPU sweep's wall time is compiling
+this user's ``~/.cache/rnnlab/xla``: much of a short CPU sweep's wall time is compiling
 (benchmarks/README.md, 3c), and with the cache a program compiled once on this machine (same
 shapes, JAX version and flags) is loaded by every later worker: after a kill, in the next
 study of the same experiment, by the other workers. An entry cut short by kill -9 is
