@@ -271,8 +271,10 @@ class Group:
         return step.init_state(self.program, trial.seed, hp, params, mask, trial.config.loop.epochs)
 
     def _template(self) -> Any:
+        """The program's parameter shapes: all that embedding a trial reads of them (no
+        initialisation at the bucket size is compiled for it)."""
         if not hasattr(self, "_tmpl"):
-            self._tmpl = self._lone(self.model)[1](0)
+            self._tmpl = self._shapes(self.model)
         return self._tmpl
 
     def _embed(self, lone: Any, model: ModelConfig) -> tuple[Any, Any]:
