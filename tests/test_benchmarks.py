@@ -84,3 +84,46 @@ def test_probe_donation_gives_the_same_parameters():
     rows = _rows(out)[1:]
     assert [r[:2] for r in rows] == [["16", "1"], ["16", "2"]], out
     assert all(r[-1] == "True" for r in rows), out
+
+
+def test_sweep_timeline_known_answer(tmp_path):
+    """Two workers, two groups: a population on one worker counts its overlapping trials
+    once; a group split over both workers counts each worker's span."""
+    import datetime
+
+    import optuna
+
+    t0 = datetime.datetime(2026, 1, 1)
+    spans = [  # group, worker, hidden, start s, end s
+        ("a", "w1", 40, 0, 10),
+        ("a", "w1", 48, 0, 12),
+        ("b", "w1", 100, 12, 20),
+        ("b", "w2", 120, 5, 15),
+    ]
+    db = tmp_path / "study.db"
+    study = optuna.create_study(study_name="s", storage=f"sqlite:///{db}")
+    for group, worker, hidden, start, end in spans:
+        study.add_trial(
+            optuna.trial.FrozenTrial(
+                number=0,
+                state=optuna.trial.TrialState.COMPLETE,
+                value=1.0,
+                datetime_start=t0 + datetime.timedelta(seconds=start),
+                datetime_complete=t0 + datetime.timedelta(seconds=end),
+                params={},
+                distributions={},
+                user_attrs={
+                    "group": group,
+                    "worker": worker,
+                    "config": {"model": {"hidden": hidden}},
+                },
+                system_attrs={},
+                intermediate_values={},
+                trial_id=0,
+            )
+        )
+    out = _run("benchmarks/sweep_timeline.py", str(db))
+    rows = {r[0]: r for r in _rows(out)[1:]}
+    assert [rows["a"][i] for i in (1, 3, 4, 5, 8)] == ["2", "48", "40-48", "1", "12.0"]
+    assert [rows["b"][i] for i in (1, 3, 5, 6, 7, 8)] == ["2", "128", "2", "5.0", "20.0", "18.0"]
+    assert "worker-seconds in groups: 30.0" in out
