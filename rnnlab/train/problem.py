@@ -19,7 +19,8 @@ dataset's longest sequence), or with ``pad_multiple=0`` always to the longest, a
 sequences to the dataset's longest one, which bounds the number of compiled shapes. The
 recurrent loops stop at each batch's longest sequence (``rnnlab.recurrent.scan``), so
 ``pad_multiple=0`` compiles one training program and costs only the per-step work outside the
-loops (heads, losses, weight gradients) on the padding.
+loops (heads, losses, weight gradients) on the padding; it also lets a population train a
+whole epoch in one program (``rnnlab.train.population``, batches gathered by ``take``).
 """
 
 from __future__ import annotations
@@ -137,10 +138,16 @@ def population_batch(padded: Padded, idx_PB: np.ndarray, pad_multiple: int) -> B
     """One batch per trial, stacked (P, B, ...), all padded to the longest one's time."""
     b = padded.batch
     T = time_size(int(np.max(b.lengths[idx_PB])), pad_multiple, b.x.shape[1])
-    y = b.y[idx_PB, :T] if padded.per_step else b.y[idx_PB]
+    cut = b._replace(x=b.x[:, :T], y=b.y[:, :T] if padded.per_step else b.y)  # views
+    return take(cut, idx_PB)
+
+
+def take(batch: Batch, idx_PB: Any) -> Batch:
+    """Examples ``idx_PB`` (P, B) of ``batch`` (a whole padded dataset), stacked (P, B, ...);
+    NumPy or jax arrays (inside a compiled epoch)."""
     P = idx_PB.shape[0]
-    y_lengths = b.y_lengths[idx_PB] if b.y_lengths.size else np.zeros((P, 0), np.int32)
-    return Batch(b.x[idx_PB, :T], b.lengths[idx_PB], y, y_lengths)
+    y_lengths = batch.y_lengths[idx_PB] if batch.y_lengths.size else np.zeros((P, 0), np.int32)
+    return Batch(batch.x[idx_PB], batch.lengths[idx_PB], batch.y[idx_PB], y_lengths)
 
 
 def epoch_plan(

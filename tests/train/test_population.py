@@ -344,7 +344,31 @@ def test_padding_to_the_longest_gives_the_same_trials_from_one_program(tiny):
         changes = {"data.pad_multiple": pad, "data.batch_size": 2, "data.options": options}
         cfg = tiny.override({**changes, "loop.epochs": 2})
         runs[pad] = train_population(cfg, hp, SEEDS, strategy="chunked", chunk_size=2)
-        steps[pad] = group_for(cfg, 4, Runner("chunked", 2)).train_step._cache_size()
+        group = group_for(cfg, 4, Runner("chunked", 2))
+        steps[pad] = (group.train_epoch_fn or group.train_step)._cache_size()
     for i in range(4):
         _same_trial(runs[0][i], runs[1][i])
-    assert steps[0] == 1 < steps[1]
+    assert steps[0] == 1 < steps[1]  # pad 0: one program, the whole epoch's
+
+
+@pytest.mark.parametrize("strategy,slots", [("chunked", 4), ("vmap", 4), ("map", 1)])
+def test_an_epoch_in_one_program_equals_a_dispatch_per_step(tiny, strategy, slots):
+    """With every batch padded to the longest sequence an epoch runs as one ``lax.scan``
+    over its steps: the same trials, bit for bit, as one compiled step per batch."""
+    from rnnlab.train import population
+    from rnnlab.train.population import Runner, group_for
+
+    hp = {"lr": LRS[:slots], "momentum": MOMENTA[:slots], "noise_std": NOISE[:slots]}
+    cfg = tiny.override({"data.pad_multiple": 0, "loop.epochs": 2})
+    runs = {}
+    for scan in (True, False):
+        population._GROUPS.clear()
+        group = group_for(cfg, slots, Runner(strategy, 2))
+        assert group.train_epoch_fn is not None
+        if not scan:
+            group.train_epoch_fn = None
+        runs[scan] = train_population(cfg, hp, SEEDS[:slots], strategy=strategy, chunk_size=2)
+    population._GROUPS.clear()
+    for a, b in zip(runs[True], runs[False], strict=True):
+        assert a.history == b.history and a.test == b.test
+        jax.tree.map(np.testing.assert_array_equal, a.params, b.params)
