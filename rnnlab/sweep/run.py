@@ -197,8 +197,9 @@ def run_sweep(
     live = display.Live(prep.planned, enabled=progress)
     try:
         while any(p.poll() is None for p in procs):
+            start = time.monotonic()
             live.update(prep.queue.summary())
-            deadline = time.monotonic() + live.poll
+            deadline = time.monotonic() + live.wait(time.monotonic() - start)
             for p in procs:
                 try:
                     p.wait(timeout=max(0.05, deadline - time.monotonic()))

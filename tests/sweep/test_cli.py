@@ -164,3 +164,11 @@ def test_odyssey_experiments_plan(name):
     full, _ = experiment.load(path, "full")
     assert full.trials == 1800 and full.space.num_cells() == 9
     assert full.config_dict()["data"]["batch_size"] == 1
+
+
+def test_the_live_display_reads_the_study_at_most_a_fiftieth_of_the_time():
+    from rnnlab.sweep.display import Live
+
+    live = Live(10, enabled=False)
+    assert live.wait(0.01) == live.poll == 1.0  # a small study: once a second
+    assert live.wait(2.5) == 125.0  # a read of 2.5 s: the next one 125 s later
