@@ -24,8 +24,7 @@ import os
 import platform
 import time
 
-from rnnlab.train import Trial, run_trials
-from rnnlab.train import population
+from rnnlab.train import Trial, population, run_trials
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
