@@ -52,15 +52,23 @@ def default_strategy(batch_size: int, backend: str | None = None) -> Strategy:
 #: slots' sequences and streams all P models' weights through the cache.
 CPU_POPULATION_MAX_HIDDEN = 64
 
+#: The same where an epoch is one program (``data.pad_multiple=0``): without a dispatch per
+#: step to share, a population pays only at small sizes (single-threaded, P = 8: 1.13x at 24
+#: and 32, 0.96-1.04x at 48 and 64; benchmarks/README.md, 3d).
+CPU_POPULATION_MAX_HIDDEN_ONE_PROGRAM = 32
+
 
 def default_slots(config: Config, slots: int, pad: bool = True, backend: str | None = None) -> int:
     """``slots``, or 1 where a population is measured not to pay (CPU, batch < 8, hidden
-    bucket > ``CPU_POPULATION_MAX_HIDDEN``): trials then run one after another in one
-    program, which also compiles one program per bucket instead of one per population size."""
+    bucket over ``CPU_POPULATION_MAX_HIDDEN``, or ``CPU_POPULATION_MAX_HIDDEN_ONE_PROGRAM``
+    with ``data.pad_multiple=0``): trials then run one after another in one program, which
+    also compiles one program per bucket instead of one per population size."""
     small_batch = config.data.batch_size < 8
     hidden = hparams.program_model(config, pad).hidden
     cpu = (backend or jax.default_backend()) == "cpu"
-    return 1 if cpu and small_batch and hidden > CPU_POPULATION_MAX_HIDDEN else slots
+    one_program = config.data.pad_multiple == 0
+    limit = CPU_POPULATION_MAX_HIDDEN_ONE_PROGRAM if one_program else CPU_POPULATION_MAX_HIDDEN
+    return 1 if cpu and small_batch and hidden > limit else slots
 
 
 @dataclasses.dataclass(frozen=True)

@@ -266,14 +266,18 @@ def test_population_holds_only_live_trials(tiny):
 
 
 def test_large_models_at_small_batch_train_one_at_a_time_on_cpu(tiny):
-    """On CPU at batch < 8 a population of hidden bucket > 64 is measured slower per trial
-    than one model at a time, so the queue runs such trials one after another."""
+    """On CPU at batch < 8 a population of hidden bucket > 64 (> 32 with an epoch in one
+    program) is measured no faster per trial than one model at a time, so the queue runs
+    such trials one after another."""
     small = tiny.override({"data.batch_size": 1, "model.hidden": 64})
     large = small.override({"model.hidden": 65})  # bucket 96
     assert default_slots(small, 8, backend="cpu") == 8
     assert default_slots(large, 8, backend="cpu") == 1
     assert default_slots(large.override({"data.batch_size": 8}), 8, backend="cpu") == 8
     assert default_slots(large, 8, backend="gpu") == 8
+    one_program = {"data.pad_multiple": 0}  # an epoch in one program: no step overhead to share
+    assert default_slots(small.override({**one_program, "model.hidden": 32}), 8, backend="cpu") == 8
+    assert default_slots(small.override(one_program), 8, backend="cpu") == 1
     cfg = large.override({"loop.epochs": 2, "data.options": {**tiny.data.options, "num_train": 4}})
     trials = [Trial(cfg.override({"optim.lr": lr}), i, f"t{i}") for i, lr in enumerate([0.1, 0.2])]
     queue, seen, stats = list(trials), [], []
