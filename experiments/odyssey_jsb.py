@@ -13,8 +13,9 @@ Run:   rnnlab sweep experiments/odyssey_jsb.py --preset quick --workers 2
        rnnlab analyze runs/odyssey_jsb-quick/study.db
 Faster: add ``--set data.pad_multiple=0`` (every chorale padded to the longest; the loops
 stop at each step's longest chorale, so each bucket compiles one training program instead of
-one per padded length): quick with 2 workers 363.9 s instead of 633.9 s (2026-12-03,
-benchmarks/README.md 3c; 264.8 s on 2026-12-07). It is another config, so its trials get
+one per padded length, and an epoch runs as one program): quick with 2 workers 363.9 s
+instead of 633.9 s (2026-12-03, benchmarks/README.md 3c; 205.2 s on 2026-12-07 with the epoch
+in one program). It is another config, so its trials get
 other seeds than the presets' (whose pad_multiple=32 keeps the recorded results of
 paper_replications/greff2017).
 Presets:

@@ -330,8 +330,9 @@ def _epoch_loop(step_fn: Callable) -> Callable:
     """(state, idx_EPB, hp, data) -> state after one epoch: ``step_fn`` on the batches
     ``data[idx_PB]`` for each step's (P, B) example indices, in one ``lax.scan``. Every batch
     has the shape of ``data`` (padded to its longest sequence), so the epoch is one program
-    and one dispatch instead of one per step: 1.2-1.8x faster epochs at batch 1 on CPU,
-    numbers equal bit for bit (benchmarks/README.md 3d)."""
+    and one dispatch instead of one per step: on JSB at batch 1, 1.3-1.95x per trial-epoch
+    for a single-threaded sweep worker at H <= 96, equal bit for bit (benchmarks/README.md
+    3d)."""
 
     def epoch(state, idx_EPB, hp, data):
         def one_step(st, idx_PB):
