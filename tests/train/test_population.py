@@ -355,15 +355,28 @@ def test_padding_to_the_longest_gives_the_same_trials_from_one_program(tiny):
     assert steps[0] == 1 < steps[1]  # pad 0: one program, the whole epoch's
 
 
-@pytest.mark.parametrize("strategy,slots", [("chunked", 4), ("vmap", 4), ("map", 1)])
-def test_an_epoch_in_one_program_equals_a_dispatch_per_step(tiny, strategy, slots):
+CTC_DATA = {
+    "data.name": "digits_ctc",
+    "data.options": {"num_sequences": (16, 8, 8)},
+    "data.batch_size": 4,
+    "model.cell": "lstm",
+}
+
+
+@pytest.mark.parametrize(
+    "strategy,slots,data",
+    [("chunked", 4, {}), ("vmap", 4, {}), ("map", 1, {}), ("chunked", 2, CTC_DATA)],
+    ids=["chunked", "vmap", "lone", "ctc-labels"],
+)
+def test_an_epoch_in_one_program_equals_a_dispatch_per_step(tiny, strategy, slots, data):
     """With every batch padded to the longest sequence an epoch runs as one ``lax.scan``
-    over its steps: the same trials, bit for bit, as one compiled step per batch."""
+    over its steps: the same trials, bit for bit, as one compiled step per batch (frame
+    targets, and CTC label sequences with their lengths)."""
     from rnnlab.train import population
     from rnnlab.train.population import Runner, group_for
 
     hp = {"lr": LRS[:slots], "momentum": MOMENTA[:slots], "noise_std": NOISE[:slots]}
-    cfg = tiny.override({"data.pad_multiple": 0, "loop.epochs": 2})
+    cfg = tiny.override({**data, "data.pad_multiple": 0, "loop.epochs": 2})
     runs = {}
     for scan in (True, False):
         population._GROUPS.clear()
